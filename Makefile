@@ -1,0 +1,81 @@
+# Two commands a newcomer needs: `make demo` and `make test`. See the README.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Django 6 needs Python >= 3.12; the machine's default python3 may be older.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3); do \
+	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	    command -v $$p; break; fi; done)
+
+.PHONY: help install install-dev demo serve test test-fast test-services lint format bench browser-deps lock clean
+
+help:
+	@echo "make demo    install, migrate and serve the dashboard on the demo upstream (demo/demo)"
+	@echo "make test    install and run every test (incl. PostgreSQL+Redis and browser tests)"
+	@echo "make serve   run the production server (gunicorn) with the environment's settings"
+	@echo "make bench   run the benchmark harness; results in bench/results.json and .md"
+	@echo "make lint    ruff check and format check"
+
+$(VENV)/.python-ok:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Python 3.12 or newer is required (Django 6). Install it (e.g. 'pyenv install 3.12')"; \
+	  echo "or pass PYTHON=/path/to/python3.12 to make."; exit 1; fi
+	$(PYTHON) -m venv $(VENV)
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.python-ok requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+.env:
+	$(PY) -m dashboard.envfile .env
+
+demo: install .env
+	@export DJANGO_READ_DOT_ENV_FILE=true; \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py setup_demo && \
+	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
+	echo "" && echo "  Dashboard: http://127.0.0.1:$(PORT)/   user: demo   password: demo" && echo "" && \
+	exec $(VENV)/bin/gunicorn --config dashboard/gunicorn.conf.py --bind 127.0.0.1:$(PORT) dashboard.wsgi
+
+serve: install
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	exec $(VENV)/bin/gunicorn --config dashboard/gunicorn.conf.py dashboard.wsgi
+
+test: install-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-fast: install-dev
+	$(PY) -m pytest -x -q -m "not browser and not services" $(PYTEST_ARGS)
+
+lint: install-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install-dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+bench: install-dev
+	$(PY) bench/run.py
+
+lock:
+	rm -rf /tmp/calls-dashboard-lock && $(PYTHON) -m venv /tmp/calls-dashboard-lock
+	/tmp/calls-dashboard-lock/bin/pip install --quiet .
+	/tmp/calls-dashboard-lock/bin/pip freeze --exclude calls-dashboard > requirements.lock.new
+	@echo "Review requirements.lock.new and move it over requirements.lock"
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

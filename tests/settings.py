@@ -1,0 +1,27 @@
+"""Test settings: seed throw-away secrets, then load the one real settings module.
+
+Only environment defaults live here; every setting is still computed by
+dashboard/settings.py, exactly as in production. DATABASE_URL / CACHE_URL from the
+environment select PostgreSQL and Redis for the services run (make test).
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+# A fixed, valid Fernet key so encrypted fixtures are reproducible.
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "zDjOSIF0VYJ-MOU5G0lVzBKG2jS_Lds7Ba9dcHQ-Qhk=")
+os.environ.setdefault("DJANGO_SECURE", "false")
+os.environ.setdefault("LOG_LEVEL", "DEBUG")
+
+from dashboard.settings import *  # noqa: F403
+
+# Faster password hashing: tests create many users; production keeps Django's default.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Manifest storage needs collectstatic; tests render templates without running it.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Serve static files straight from the source folders (no collectstatic in tests).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
