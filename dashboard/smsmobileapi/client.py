@@ -1,0 +1,377 @@
+"""The one upstream client: translates a `CallQuery` into each endpoint's parameters,
+sends it with a pooled httpx client, and parses the answer into `Call` records.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from email.utils import parsedate_to_datetime
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from dashboard.smsmobileapi import errors
+from dashboard.smsmobileapi.logs import install_redaction
+from dashboard.smsmobileapi.records import Call, CallBatch, CallKind, CallQuery, SortField
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    path: str
+    max_limit: int
+    default_limit: int
+
+
+ENDPOINTS: Mapping[CallKind, Endpoint] = MappingProxyType(
+    {
+        CallKind.MISSED: Endpoint("/call/missed/list/", max_limit=500, default_limit=100),
+        CallKind.INCOMING: Endpoint("/call/incoming/list/", max_limit=200, default_limit=50),
+        CallKind.OUTGOING: Endpoint("/call/outgoing/list/", max_limit=200, default_limit=50),
+    }
+)
+
+# Our sort vocabulary -> the provider's whitelist (incoming/outgoing only).
+SORT_BY: Mapping[SortField, str] = MappingProxyType(
+    {
+        SortField.DATE: "call_date_ms",
+        SortField.DURATION: "duration_sec",
+        SortField.NUMBER: "phone_number",
+        SortField.NAME: "cached_name",
+        SortField.LOCATION: "geo_location",
+    }
+)
+
+# The provider runs SQL LIKE on these; a longer search cannot match a phone number or a
+# contact name and only costs the provider work.
+MAX_SEARCH_LENGTH = 100
+# A body larger than this is not a page of call rows.
+MAX_BODY_BYTES = 5 * 1024 * 1024
+# Rate-limit pauses we accept from Retry-After, so a hostile value cannot park a line forever.
+MAX_RETRY_AFTER = 3600.0
+
+_KNOWN_ROW_FIELDS = frozenset(
+    {
+        "number",
+        "name",
+        "date",
+        "phone_number",
+        "cached_name",
+        "call_date_ms",
+        "call_datetime_utc",
+        "duration_sec",
+        "geo_location",
+        "create_at",
+        "apikey",
+    }
+)
+
+
+def clean_search(text: str) -> str:
+    """Drop control characters and cap the length; the provider's LIKE treats the rest."""
+    printable = "".join(ch for ch in text if ch.isprintable())
+    return " ".join(printable.split())[:MAX_SEARCH_LENGTH]
+
+
+def day_bounds_ms(
+    day_from: date | None, day_to: date | None, tz_name: str
+) -> tuple[int | None, int | None]:
+    """Inclusive millisecond bounds for whole calendar days in `tz_name` (DST-correct)."""
+    zone = ZoneInfo(tz_name)
+    start = end = None
+    if day_from is not None:
+        start = _local_midnight_ms(day_from, zone)
+    if day_to is not None:
+        end = _local_midnight_ms(day_to + timedelta(days=1), zone) - 1
+    return start, end
+
+
+def _local_midnight_ms(day: date, zone: ZoneInfo) -> int:
+    # Midnight may not exist on a DST day in a few zones; fold=0 picks the first instant.
+    local = datetime(day.year, day.month, day.day, tzinfo=zone)
+    return int(local.astimezone(UTC).timestamp() * 1000)
+
+
+def build_params(kind: CallKind, query: CallQuery) -> dict[str, str]:
+    """The query string for `kind` (without the key), every value within the provider's range."""
+    endpoint = ENDPOINTS[kind]
+    limit = min(max(query.limit, 1), endpoint.max_limit)
+    params: dict[str, str] = {"offset": str(max(query.offset, 0)), "limit": str(limit)}
+    search = clean_search(query.search)
+    if kind is CallKind.MISSED:
+        if search:
+            params["search"] = search
+        if query.date_from:
+            params["date_start"] = query.date_from.isoformat()
+        if query.date_to:
+            params["date_end"] = query.date_to.isoformat()
+        return params
+    if search:
+        params["q"] = search
+    start, end = day_bounds_ms(query.date_from, query.date_to, query.tz_name)
+    if start is not None:
+        params["date_from_ms"] = str(start)
+    if end is not None:
+        params["date_to_ms"] = str(end)
+    params["sort_by"] = SORT_BY[query.sort]
+    params["sort_dir"] = "desc" if query.descending else "asc"
+    return params
+
+
+class SmsMobileApiClient:
+    """Thread-safe; one instance per process (see `conf.get_client`)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 10.0,
+        connect_retries: int = 1,
+        missed_timezone: str = "UTC",
+    ) -> None:
+        install_redaction()
+        self.base_url = base_url.rstrip("/")
+        self.connect_retries = connect_retries
+        self.missed_zone = ZoneInfo(missed_timezone)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            headers={"Accept": "application/json", "User-Agent": "calls-dashboard/0.1"},
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def list_calls(self, api_key: str, kind: CallKind, query: CallQuery) -> CallBatch:
+        """Fetch one batch of calls of `kind`; raises an `UpstreamError` subclass on failure."""
+        if not api_key or not api_key.strip():
+            raise errors.MissingApiKey()
+        params = build_params(kind, query)
+        body = self._get_json(ENDPOINTS[kind].path, {**params, "apikey": api_key})
+        calls, skipped = self._parse(kind, body)
+        return CallBatch(
+            kind=kind,
+            calls=tuple(calls),
+            offset=int(params["offset"]),
+            limit=int(params["limit"]),
+            skipped_rows=skipped,
+        )
+
+    # Transport ------------------------------------------------------------------------
+
+    def _get_json(self, path: str, params: dict[str, str]) -> Any:
+        response = self._send(path, params)
+        try:
+            status = response.status_code
+            content = response.read()
+        finally:
+            response.close()
+        if len(content) > MAX_BODY_BYTES:
+            raise errors.BadResponse("body too large", status=status)
+        payload = _decode_json(content)
+        if status == 429:
+            raise errors.RateLimited(retry_after=_retry_after(response.headers.get("Retry-After")))
+        if status >= 400 or (isinstance(payload, dict) and payload.get("success") is False):
+            raise _error_for(status, payload)
+        if payload is _NOT_JSON:
+            raise errors.BadResponse("not JSON", status=status)
+        if not isinstance(payload, dict):
+            raise errors.UnexpectedShape("top level is not an object", status=status)
+        return payload
+
+    def _send(self, path: str, params: dict[str, str]) -> httpx.Response:
+        # Only connection failures are retried: the request never reached the provider,
+        # so repeating it cannot double any work. Never on timeouts mid-read or on 4xx.
+        attempt = 0
+        while True:
+            try:
+                request = self._http.build_request("GET", path, params=params)
+                return self._http.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if attempt < self.connect_retries:
+                    attempt += 1
+                    time.sleep(0.1 * attempt)
+                    continue
+                # `from None`: httpx exceptions hold the request, and so the URL and key.
+                if isinstance(exc, httpx.ConnectTimeout):
+                    raise errors.UpstreamTimeout("connect timeout") from None
+                raise errors.UpstreamUnreachable(type(exc).__name__) from None
+            except httpx.TimeoutException as exc:
+                raise errors.UpstreamTimeout(type(exc).__name__) from None
+            except httpx.HTTPError as exc:
+                raise errors.UpstreamUnreachable(type(exc).__name__) from None
+
+    # Parsing --------------------------------------------------------------------------
+
+    def _parse(self, kind: CallKind, body: dict[str, Any]) -> tuple[list[Call], int]:
+        rows = body.get("data" if kind is CallKind.MISSED else "rows")
+        if rows is None:
+            # Tolerate the other family's key: the two endpoint families drift apart.
+            rows = body.get("rows" if kind is CallKind.MISSED else "data")
+        if not isinstance(rows, list):
+            raise errors.UnexpectedShape("no list of rows")
+        calls: list[Call] = []
+        skipped = 0
+        for row in rows:
+            call = self._parse_row(kind, row) if isinstance(row, dict) else None
+            if call is None:
+                skipped += 1
+            else:
+                calls.append(call)
+        if skipped:
+            logger.warning("skipped %d malformed %s rows from SMSMobileAPI", skipped, kind)
+        return calls, skipped
+
+    def _parse_row(self, kind: CallKind, row: dict[str, Any]) -> Call | None:
+        if kind is CallKind.MISSED:
+            number = _text(row.get("number") or row.get("phone_number"))
+            name = _text(row.get("name") if "name" in row else row.get("cached_name"))
+            started = _parse_local_datetime(row.get("date"), self.missed_zone)
+            duration = None
+            location = _text(row.get("geo_location"))
+        else:
+            number = _text(row.get("phone_number") or row.get("number"))
+            name = _text(row.get("cached_name") if "cached_name" in row else row.get("name"))
+            started = _parse_ms(row.get("call_date_ms")) or _parse_local_datetime(
+                row.get("call_datetime_utc"), UTC
+            )
+            duration = _parse_int(row.get("duration_sec"))
+            location = _text(row.get("geo_location"))
+        if started is None:
+            return None
+        created = _parse_local_datetime(row.get("create_at"), UTC)
+        extras = {
+            str(k)[:64]: _text(v)[:200]
+            for k, v in row.items()
+            if k not in _KNOWN_ROW_FIELDS and not str(k).lower().startswith("apikey")
+        }
+        return Call(
+            kind=kind,
+            number=number,
+            name=name,
+            started_at=started,
+            duration=duration,
+            location=location,
+            created_at=created,
+            extras=MappingProxyType(dict(list(extras.items())[:20])),
+        )
+
+
+_NOT_JSON = object()
+
+
+def _decode_json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return _NOT_JSON
+
+
+def _error_for(status: int, payload: Any) -> errors.UpstreamError:
+    code = ""
+    if isinstance(payload, dict):
+        code = str(payload.get("error") or "").strip().lower()
+    if code == "invalid_apikey" or (status in (401, 403) and "invalid" in code):
+        return errors.InvalidApiKey(status=status)
+    if code == "api_expired" or "expired" in code:
+        return errors.SubscriptionExpired(status=status)
+    if code == "missing_apikey" or "missing apikey" in code:
+        return errors.MissingApiKey(status=status)
+    if status == 429 or code == "rate_limited":
+        return errors.RateLimited(status=status)
+    if status >= 500 or code == "server_error":
+        detail = "HTML or non-JSON error page" if payload is _NOT_JSON else ""
+        return errors.ProviderServerError(detail, status=status)
+    if status in (401, 403):
+        return errors.InvalidApiKey(status=status)
+    if payload is _NOT_JSON:
+        return errors.BadResponse("not JSON", status=status)
+    return errors.UpstreamError("unexpected error answer", status=status)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait, from either form RFC 9110 allows (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if math.isnan(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return ""
+    return str(value).strip()
+
+
+def _parse_int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    if not math.isfinite(number) or number < 0:
+        return None
+    return int(number)
+
+
+def _parse_ms(value: Any) -> datetime | None:
+    ms = _parse_int(value)
+    if ms is None or ms == 0:
+        return None
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
+def _parse_local_datetime(value: Any, zone: tzinfo) -> datetime | None:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = None
+        for fmt in _DATETIME_FORMATS:
+            try:
+                parsed = datetime.strptime(text[:19], fmt)
+                break
+            except ValueError:
+                continue
+        if parsed is None:
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
