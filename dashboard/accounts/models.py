@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class Profile(models.Model):
+    """Per-user preferences; created on first save of the preferences form."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
+def user_time_zone(user) -> str:
+    """The zone the user reads times in: their preference, else the site's TIME_ZONE."""
+    if user.is_authenticated:
+        # RelatedObjectDoesNotExist is an AttributeError: no profile yet means the default.
+        profile = getattr(user, "profile", None)
+        if profile and profile.time_zone in zoneinfo.available_timezones():
+            return profile.time_zone
+    return settings.TIME_ZONE
