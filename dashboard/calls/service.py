@@ -1,0 +1,59 @@
+"""From a line, a kind and a filter to a page of calls ready to render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from dashboard.calls.cache import fetch_batch
+from dashboard.calls.filters import CallFilter
+from dashboard.lines.models import Line
+from dashboard.smsmobileapi.errors import UpstreamError
+from dashboard.smsmobileapi.records import Call, CallKind
+
+
+@dataclass(frozen=True)
+class CallPage:
+    kind: CallKind
+    filter: CallFilter
+    calls: tuple[Call, ...]
+    has_next: bool
+    fetched_at: datetime | None
+    error: UpstreamError | None = None
+    stale: bool = False
+    source: str = "upstream"
+    skipped_rows: int = 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.filter.page > 1
+
+    @property
+    def first_index(self) -> int:
+        return self.filter.offset + 1 if self.calls else 0
+
+    @property
+    def last_index(self) -> int:
+        return self.filter.offset + len(self.calls)
+
+
+def fetch_calls(
+    line: Line, kind: CallKind, call_filter: CallFilter, tz_name: str, *, refresh: bool = False
+) -> CallPage:
+    """The page the filter asks for; upstream failures come back as `error`, never raised."""
+    # One row more than the page shows: the provider has no totals, so this is how we
+    # know whether a next page exists (per_page + 1 stays within every endpoint's max).
+    query = call_filter.to_query(kind, tz_name, extra_rows=1)
+    fetched = fetch_batch(line, kind, query, refresh=refresh)
+    rows = fetched.batch.calls if fetched.batch else ()
+    return CallPage(
+        kind=kind,
+        filter=call_filter,
+        calls=tuple(rows[: call_filter.per_page]),
+        has_next=len(rows) > call_filter.per_page,
+        fetched_at=fetched.fetched_at,
+        error=fetched.error,
+        stale=fetched.stale,
+        source=fetched.source,
+        skipped_rows=fetched.batch.skipped_rows if fetched.batch else 0,
+    )

@@ -1,0 +1,446 @@
+"""The call tables: what the user sees and what the provider is asked, for every filter."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+from django.urls import reverse
+
+from dashboard.smsmobileapi.records import CallKind
+from tests.conftest import make_line
+
+
+def url(line, kind, query: str = "") -> str:
+    return reverse("line-calls", kwargs={"line_id": line.pk, "kind": kind}) + query
+
+
+def only_request(demo_upstream):
+    requests = demo_upstream.recorded()
+    assert len(requests) == 1, requests
+    params = dict(requests[0].params)
+    params.pop("apikey")
+    return requests[0].path, params
+
+
+def rows(html: str) -> list[str]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in html else ""
+    return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
+
+
+# Upstream parameters per kind and filter ------------------------------------------------
+
+
+def test_missed_tab_sends_search_dates_and_one_extra_row(owner_client, line, demo_upstream):
+    response = owner_client.get(
+        url(line, "missed", "?q=Zo%C3%AB&from=2026-11-01&to=2026-11-07&per_page=25&page=3")
+    )
+    assert response.status_code == 200
+    assert only_request(demo_upstream) == (
+        "/call/missed/list/",
+        {
+            "offset": "50",
+            "limit": "26",
+            "search": "Zoë",
+            "date_start": "2026-11-01",
+            "date_end": "2026-11-07",
+        },
+    )
+
+
+@pytest.mark.parametrize("kind", ["incoming", "outgoing"])
+def test_incoming_and_outgoing_tabs_send_q_ms_bounds_and_sort(
+    owner_client, line, demo_upstream, kind
+):
+    response = owner_client.get(
+        url(line, kind, "?q=%2B3247&from=2026-11-13&to=2026-11-20&sort=duration&dir=desc&page=2")
+    )
+    assert response.status_code == 200
+    start = int(datetime(2026, 11, 13, tzinfo=UTC).timestamp() * 1000)
+    end = int(datetime(2026, 11, 21, tzinfo=UTC).timestamp() * 1000) - 1
+    assert only_request(demo_upstream) == (
+        f"/call/{kind}/list/",
+        {
+            "offset": "50",
+            "limit": "51",
+            "q": "+3247",
+            "date_from_ms": str(start),
+            "date_to_ms": str(end),
+            "sort_by": "duration_sec",
+            "sort_dir": "desc",
+        },
+    )
+
+
+def test_day_bounds_use_the_viewers_time_zone(owner_client, owner, line, demo_upstream):
+    from dashboard.accounts.models import Profile
+
+    Profile.objects.create(user=owner, time_zone="Asia/Tokyo")
+    owner_client.get(url(line, "incoming", "?from=2026-11-20&to=2026-11-20"))
+    _, params = only_request(demo_upstream)
+    assert params["date_from_ms"] == str(
+        int(datetime(2026, 11, 19, 15, tzinfo=UTC).timestamp() * 1000)
+    )
+    assert "Times in Asia/Tokyo" in owner_client.get(url(line, "incoming")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("sort", "upstream"),
+    [
+        ("date", "call_date_ms"),
+        ("duration", "duration_sec"),
+        ("number", "phone_number"),
+        ("name", "cached_name"),
+        ("location", "geo_location"),
+    ],
+)
+def test_each_sortable_column_reaches_the_provider(
+    owner_client, line, demo_upstream, sort, upstream
+):
+    owner_client.get(url(line, "outgoing", f"?sort={sort}&dir=asc"))
+    _, params = only_request(demo_upstream)
+    assert (params["sort_by"], params["sort_dir"]) == (upstream, "asc")
+
+
+def test_missed_calls_show_newest_first_and_no_sort_links(owner_client, line, demo_upstream):
+    html = owner_client.get(url(line, "missed", "?sort=duration&dir=asc")).content.decode()
+    _, params = only_request(demo_upstream)
+    assert "sort_by" not in params
+    assert "newest first" in html
+    assert 'class="sort"' not in html and "aria-sort" not in html
+
+
+def test_sort_headers_announce_state_and_reverse_on_click(owner_client, line):
+    html = owner_client.get(url(line, "incoming", "?sort=duration&dir=desc")).content.decode()
+    duration_header = re.search(
+        r'<th scope="col" class="col-duration" aria-sort="(\w+)">\s*<a class="sort" href="([^"]+)"',
+        html,
+    )
+    assert duration_header.group(1) == "descending"
+    assert "sort=duration" in duration_header.group(2) and "dir=asc" in duration_header.group(2)
+    assert 'aria-sort="none"' in html  # the other sortable columns
+
+
+# htmx: one template, partial for swaps ---------------------------------------------------
+
+
+def test_htmx_request_gets_the_same_rows_as_the_full_page(owner_client, line):
+    target = url(line, "incoming", "?q=%2B32&sort=name&dir=asc&page=2")
+    full = owner_client.get(target).content.decode()
+    partial = owner_client.get(target, HTTP_HX_REQUEST="true").content.decode()
+    assert rows(full) and rows(full) == rows(partial)
+    assert "<html" not in partial and 'id="filters"' not in partial
+    assert '<div id="filter-state" hx-swap-oob="true">' in partial
+
+
+def test_responses_vary_on_hx_request(owner_client, line):
+    response = owner_client.get(url(line, "missed"))
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_history_restore_request_gets_the_whole_page(owner_client, line):
+    response = owner_client.get(
+        url(line, "missed"), HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    )
+    assert "<html" in response.content.decode()
+
+
+def test_an_expired_session_on_htmx_redirects_the_whole_page_to_login(client, line):
+    response = client.get(url(line, "missed"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(reverse("login") + "?next=")
+
+
+def test_an_expired_session_on_a_full_page_redirects_to_login(client, line):
+    response = client.get(url(line, "missed"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+# Pagination edges -------------------------------------------------------------------------
+
+
+def _page(owner_client, line, query):
+    html = owner_client.get(url(line, "incoming", query)).content.decode()
+    return html, len(rows(html)), 'rel="next"' in html, 'rel="prev"' in html
+
+
+def test_no_rows_shows_the_empty_state(owner_client, owner):
+    empty = make_line(owner, "demo-empty")
+    html, count, has_next, has_prev = _page(owner_client, empty, "")
+    assert (count, has_next, has_prev) == (0, False, False)
+    assert "No calls yet on this line." in html
+
+
+def test_filters_matching_nothing_say_so_and_offer_to_clear(owner_client, line):
+    html, count, has_next, _ = _page(owner_client, line, "?q=nobody-has-this-name")
+    assert count == 0 and not has_next
+    assert "No calls match these filters." in html and "nobody-has-this-name" in html
+    assert "Clear filters" in html
+
+
+def _count_all(demo_upstream, line, kind="incoming", **query) -> int:
+    from dashboard.smsmobileapi.client import SmsMobileApiClient  # noqa: F401
+    from dashboard.smsmobileapi.conf import get_client
+    from dashboard.smsmobileapi.records import CallQuery
+
+    total, offset = 0, 0
+    while True:
+        batch = get_client().list_calls(
+            line.get_api_key(), CallKind(kind), CallQuery(offset=offset, limit=200, **query)
+        )
+        total += len(batch.calls)
+        if len(batch.calls) < 200:
+            return total
+        offset += 200
+
+
+def test_fewer_rows_than_a_page(owner_client, line, demo_upstream):
+    day = date(2026, 11, 18)
+    total = _count_all(demo_upstream, line, date_from=day, date_to=day)
+    assert 0 < total < 25
+    html, count, has_next, _ = _page(
+        owner_client, line, "?from=2026-11-18&to=2026-11-18&per_page=25"
+    )
+    assert (count, has_next) == (total, False)
+    assert f"Showing 1–{total}" in html
+
+
+def test_an_exactly_full_last_page_has_no_dead_next(owner_client, line, demo_upstream):
+    total = _count_all(demo_upstream, line)
+    per_page = 25
+    last_page = total // per_page
+    remainder = total % per_page
+    # Find a page size at which the data ends exactly on a page boundary.
+    for per_page in (25, 50, 100):
+        if total % per_page == 0:
+            break
+    else:
+        # Otherwise the page before the last partial one must still show Next, and the
+        # last one must not.
+        _, count, has_next, _ = _page(owner_client, line, f"?per_page=25&page={last_page}")
+        assert (count, has_next) == (25, True)
+        _, count, has_next, _ = _page(owner_client, line, f"?per_page=25&page={last_page + 1}")
+        assert (count, has_next) == (remainder, False)
+        return
+    _, count, has_next, _ = _page(
+        owner_client, line, f"?per_page={per_page}&page={total // per_page}"
+    )
+    assert (count, has_next) == (per_page, False)
+
+
+def test_exactly_a_page_and_a_page_and_one(owner_client, owner):
+    from dashboard.smsmobileapi import conf
+    from dashboard.smsmobileapi.records import Call, CallBatch
+
+    class Fixed:
+        def __init__(self, n):
+            self.n = n
+
+        def list_calls(self, api_key, kind, query):
+            calls = [
+                Call(
+                    kind=kind,
+                    number=f"+3247000{i:04d}",
+                    name="",
+                    started_at=datetime(2026, 1, 1, tzinfo=UTC),
+                )
+                for i in range(self.n)
+            ][query.offset : query.offset + query.limit]
+            return CallBatch(kind=kind, calls=tuple(calls), offset=query.offset, limit=query.limit)
+
+    line = make_line(owner, "demo-x")
+    previous = conf.set_client(Fixed(25))
+    try:
+        _, count, has_next, _ = _page(owner_client, line, "?per_page=25")
+        assert (count, has_next) == (25, False)
+        conf.set_client(Fixed(26))
+        _, count, has_next, _ = _page(owner_client, line, "?per_page=25")
+        assert (count, has_next) == (25, True)
+        html, count, has_next, has_prev = _page(owner_client, line, "?per_page=25&page=2")
+        assert (count, has_next, has_prev) == (1, False, True)
+        assert "Showing 26–26" in html
+    finally:
+        conf.set_client(previous)
+
+
+def test_page_two_links_back_and_forward_keeping_the_filters(owner_client, line):
+    html = owner_client.get(
+        url(line, "incoming", "?q=%2B32&sort=duration&dir=asc&page=2")
+    ).content.decode()
+    prev_link = re.search(r'rel="prev" href="([^"]+)"', html).group(1)
+    next_link = re.search(r'rel="next" href="([^"]+)"', html).group(1)
+    for link, page in ((prev_link, "1"), (next_link, "3")):
+        assert (
+            "q=%2B32" in link
+            and "sort=duration" in link
+            and "dir=asc" in link
+            and f"page={page}" in link
+        )
+
+
+# Display -----------------------------------------------------------------------------------
+
+
+def test_rows_show_formatted_numbers_durations_and_unknown_names(owner_client, line):
+    html = owner_client.get(url(line, "incoming", "?per_page=100")).content.decode()
+    assert re.search(r">\+32 4\d\d \d\d \d\d \d\d<", html), (
+        "Belgian numbers are grouped for reading"
+    )
+    assert re.search(r'class="col-duration num"[^>]*>\d+:\d\d(:\d\d)?<', html)
+    assert "Unknown" in html
+    assert 'title="20' in html  # exact time on hover
+
+
+def test_clicking_a_number_filters_by_it(owner_client, line):
+    html = owner_client.get(url(line, "missed")).content.decode()
+    link = re.search(r'<td class="col-number"[^>]*><a href="([^"]+)"', html).group(1)
+    assert "?q=%2B" in link
+
+
+def test_hostile_names_are_escaped_and_truncated(owner_client, owner):
+    hostile = make_line(owner, "demo-hostile")
+    for kind in CallKind:
+        html = owner_client.get(url(hostile, kind, "?per_page=100")).content.decode()
+        assert "<script>alert" not in html
+        assert "&lt;script&gt;" in html or kind is CallKind.MISSED
+        for cell in re.findall(
+            r'<span class="truncate" title="[^"]*">(.*?)</span>', html, flags=re.S
+        ):
+            assert len(cell) <= 120 * 8  # visually truncated (entities may lengthen it)
+
+
+# Upstream errors become banners, never 500s ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "kind", "code", "message"),
+    [
+        ("demo-invalid", "incoming", "invalid_apikey", "rejected this line"),
+        ("demo-expired", "outgoing", "api_expired", "subscription for this line has expired"),
+        ("demo-failing", "missed", "server_error", "internal error"),
+        ("demo-ratelimited", "incoming", "rate_limited", "slow down"),
+        ("demo-broken", "incoming", "server_error", "internal error"),
+        ("demo-truncated", "missed", "bad_response", "could not read"),
+    ],
+)
+def test_each_upstream_error_shows_its_banner(owner_client, owner, key, kind, code, message):
+    errored = make_line(owner, key)
+    for htmx in (False, True):
+        headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+        response = owner_client.get(url(errored, kind), **headers)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert f'data-error="{code}"' in html
+        assert message in html
+        assert key not in html
+
+
+def test_an_unreachable_provider_shows_a_banner(owner_client, line):
+    from dashboard.smsmobileapi import conf
+    from dashboard.smsmobileapi.client import SmsMobileApiClient
+
+    previous = conf.set_client(
+        SmsMobileApiClient("http://127.0.0.1:9", connect_retries=0, connect_timeout=1)
+    )
+    try:
+        html = owner_client.get(url(line, "incoming")).content.decode()
+    finally:
+        conf.set_client(previous)
+    assert 'data-error="unreachable"' in html and "cannot be reached" in html
+
+
+def test_an_undecryptable_stored_key_shows_a_banner_naming_the_setting(owner_client, line):
+    type(line).objects.filter(pk=line.pk).update(encrypted_api_key="gAAAAA-not-a-token")
+    html = owner_client.get(url(line, "missed")).content.decode()
+    assert "FIELD_ENCRYPTION_KEYS" in html
+
+
+# Bad input never breaks a page --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?sort=nonsense",
+        "?dir=sideways",
+        "?page=-3",
+        "?page=999999999999",
+        "?page=abc",
+        "?per_page=100000",
+        "?per_page=-1",
+        "?from=2026-13-45",
+        "?from=1900-01-01",
+        "?to=not-a-date",
+        "?from=2026-11-20&to=2026-11-01",
+        "?q=" + "x" * 10_000,
+        "?q=%00%01%1b%7f%E2%80%AE",
+        "?q=%ZZ",
+        "?page=1&page=2&sort=date&sort=",
+    ],
+)
+@pytest.mark.parametrize("kind", ["missed", "incoming"])
+def test_bad_input_gets_a_clean_request_and_no_500(owner_client, line, demo_upstream, query, kind):
+    response = owner_client.get(url(line, kind, query))
+    assert response.status_code == 200
+    _, params = only_request(demo_upstream)
+    assert 0 <= int(params["offset"]) <= 10_000 * 100
+    assert 1 <= int(params["limit"]) <= 101
+    if kind == "incoming":
+        assert params["sort_by"] in {
+            "call_date_ms",
+            "duration_sec",
+            "phone_number",
+            "cached_name",
+            "geo_location",
+        }
+        assert params["sort_dir"] in {"asc", "desc"}
+        assert int(params.get("date_from_ms", 0)) <= int(params.get("date_to_ms", 2**62))
+    for value in params.values():
+        assert value.isprintable() and len(value) <= 100
+
+
+def test_bad_values_are_reported_next_to_the_filters(owner_client, line):
+    html = owner_client.get(
+        url(line, "incoming", "?per_page=100000&from=2026-13-45&from=x")
+    ).content.decode()
+    assert "banner-warning" in html
+    assert "Per page" in html or "per_page" in html
+
+
+def test_swapped_dates_are_swapped_and_said(owner_client, line, demo_upstream):
+    html = owner_client.get(url(line, "missed", "?from=2026-11-20&to=2026-11-01")).content.decode()
+    _, params = only_request(demo_upstream)
+    assert (params["date_start"], params["date_end"]) == ("2026-11-01", "2026-11-20")
+    assert "dates were swapped" in html
+
+
+def test_a_line_id_that_is_not_a_number_is_a_404(owner_client):
+    assert owner_client.get("/lines/abc/missed/").status_code == 404
+    assert owner_client.get("/lines/99999999999999999999999/missed/").status_code == 404
+
+
+def test_an_unknown_kind_is_a_404(owner_client, line):
+    assert owner_client.get(f"/lines/{line.pk}/voicemail/").status_code == 404
+
+
+def test_line_home_and_site_home_redirect_to_the_missed_tab(owner_client, line):
+    assert owner_client.get(f"/lines/{line.pk}/")["Location"] == url(line, "missed")
+    assert owner_client.get("/")["Location"] == url(line, "missed")
+
+
+def test_a_user_without_lines_is_told_how_to_get_one(client, stranger):
+    client.force_login(stranger)
+    assert "No lines yet" in client.get("/").content.decode()
+
+
+def test_the_line_switcher_lists_every_visible_line(owner_client, owner, line):
+    make_line(owner, "demo-sales", "Sales mobile")
+    html = owner_client.get(url(line, "missed")).content.decode()
+    assert "Sales mobile" in html and 'class="line-switcher"' in html
+
+
+def test_site_home_returns_to_the_line_last_viewed(owner_client, owner, line):
+    sales = make_line(owner, "demo-sales", "Sales mobile")
+    owner_client.get(url(sales, "incoming"))
+    assert owner_client.get("/")["Location"] == url(sales, "missed")
