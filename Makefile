@@ -53,6 +53,7 @@ serve: install
 	exec $(VENV)/bin/gunicorn --config dashboard/gunicorn.conf.py dashboard.wsgi
 
 test: install-dev
+	bash .ci/system-deps.sh
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
