@@ -1,22 +1,70 @@
-"""Fetching a batch of calls through the shared cache.
+"""Fetching a batch of calls through the shared cache, protecting the provider.
 
-Placeholder contract for the caching layer: `fetch_batch` returns a `Fetched` whatever
-happens upstream; errors are data, never exceptions, so views stay simple.
+`fetch_batch` returns a `Fetched` whatever happens upstream; errors are data, never
+exceptions, so views stay simple. Everything goes through Django's cache framework, so
+local memory (one process) and Redis (several instances) behave the same, with no
+branching on the backend:
+
+- **Entries** are keyed by the line key's HMAC fingerprint, the kind and the provider's
+  own normalised parameters (`build_params`), so every user who may see a line shares
+  them; a different key never shares anything. An entry is *fresh* for CALLS_CACHE_TTL
+  and kept CALLS_CACHE_STALE_TTL to be shown, marked stale, when the provider fails.
+- **Single flight**: a miss takes a short lock with the atomic `cache.add`; identical
+  requests (in any thread or process sharing the cache) poll for the holder's answer
+  instead of calling the provider. The lock expires, so a crashed holder blocks no one
+  for long. Backends whose `add` is not atomic (the file cache) make it best effort.
+- **Backoff**: after a transient failure or a 429, the line's calls pause for a growing
+  interval (Retry-After wins when longer); meanwhile requests get the stale answer or
+  the error, without calling.
+- **Refresh** skips the fresh entry, at most once per line per CALLS_REFRESH_INTERVAL,
+  and is single-flighted like any miss.
+- A broken cache (Redis down) degrades to "no cache" with a warning, never a 500.
+
+Stored values are the parsed `CallBatch` (no raw body, so never the echoed `apikey`)
+and plain numbers and codes; keys carry the fingerprint, never the key.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
 
-from django.utils import timezone
+from django.conf import settings
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.lines import crypto
 from dashboard.lines.crypto import KeyDecryptionError
 from dashboard.lines.models import Line
+from dashboard.ops.metrics import BACKOFF_ACTIVATIONS, SINGLE_FLIGHT_WAITS
+from dashboard.smsmobileapi.client import build_params
 from dashboard.smsmobileapi.conf import get_client
-from dashboard.smsmobileapi.errors import UpstreamError
-from dashboard.smsmobileapi.records import CallBatch, CallKind, CallQuery
+from dashboard.smsmobileapi.errors import (
+    ERROR_TYPES,
+    RateLimited,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from dashboard.smsmobileapi.records import Call, CallBatch, CallKind, CallQuery
+
+logger = logging.getLogger(__name__)
+
+# Part of every key: bump it when the stored shape changes, and old entries become misses.
+KEY_VERSION = "v1"
+# Waiters poll the cache for the holder's answer: quickly at first, then less often.
+POLL_FIRST = 0.005
+POLL_MAX = 0.05
 
 
 class StoredKeyUnreadable(UpstreamError):
@@ -32,21 +80,420 @@ class StoredKeyUnreadable(UpstreamError):
 
 @dataclass(frozen=True)
 class Fetched:
+    """A batch and where it came from.
+
+    `source`: "upstream" (fetched now), "cache" (a fresh entry, perhaps another request's
+    fetch this one waited for), "stale" (an older entry shown because the provider
+    failed; `error` says how), or "backoff" (the line is paused and nothing is cached).
+    `retry_in`: seconds until the provider is asked again, while the line is paused.
+    """
+
     batch: CallBatch | None
     fetched_at: datetime | None
     error: UpstreamError | None = None
     stale: bool = False
-    source: str = "upstream"  # "upstream" | "cache" | "stale"
+    source: str = "upstream"
+    retry_in: int | None = None
+
+
+def clock() -> float:
+    """Wall-clock seconds, comparable across processes (tests patch it)."""
+    return time.time()
+
+
+@dataclass(frozen=True)
+class Policy:
+    ttl: float
+    stale_ttl: float
+    lock_timeout: float
+    backoff_base: float
+    backoff_max: float
+    refresh_interval: float
+
+    @classmethod
+    def from_settings(cls) -> Policy:
+        return cls(
+            ttl=settings.CALLS_CACHE_TTL,
+            stale_ttl=settings.CALLS_CACHE_STALE_TTL,
+            lock_timeout=settings.CALLS_CACHE_LOCK_TIMEOUT,
+            backoff_base=settings.CALLS_BACKOFF_BASE,
+            backoff_max=settings.CALLS_BACKOFF_MAX,
+            refresh_interval=settings.CALLS_REFRESH_INTERVAL,
+        )
+
+    def backoff_seconds(self, failures: int, retry_after: float | None) -> float:
+        grown = min(self.backoff_base * 2 ** min(failures - 1, 30), self.backoff_max)
+        # The provider's own Retry-After is honoured even above our cap (the client caps
+        # hostile values at an hour).
+        return max(grown, retry_after or 0.0)
+
+
+@dataclass(frozen=True)
+class CacheKeys:
+    entry: str
+    lock: str
+    backoff: str  # per line: a failing provider fails for every query
+    refresh: str  # per line: the forced-refresh rate limit
+
+
+def cache_keys(fingerprint: str, kind: CallKind, params: dict[str, str]) -> CacheKeys:
+    """Keys for one upstream request. Params are hashed: they hold search text (spaces,
+    any script, up to 100 characters) that some backends refuse in keys."""
+    canonical = json.dumps(sorted(params.items()), ensure_ascii=False, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    line = f"calls:{KEY_VERSION}:{fingerprint}"
+    entry = f"{line}:{kind}:{digest}"
+    return CacheKeys(
+        entry=entry, lock=f"{entry}:lock", backoff=f"{line}:backoff", refresh=f"{line}:refresh"
+    )
 
 
 def fetch_batch(line: Line, kind: CallKind, query: CallQuery, *, refresh: bool = False) -> Fetched:
-    """One batch of `kind` calls for `line`, from the cache when fresh."""
+    """One batch of `kind` calls for `line`: fresh from the cache, else fetched once for
+    every identical concurrent request, else stale or an error while the provider fails."""
     try:
         api_key = line.get_api_key()
     except KeyDecryptionError:
         return Fetched(batch=None, fetched_at=None, error=StoredKeyUnreadable())
+    keys = cache_keys(crypto.fingerprint(api_key), kind, build_params(kind, query))
+    flight = _Flight(
+        keys, Policy.from_settings(), lambda: get_client().list_calls(api_key, kind, query)
+    )
+    return flight.run(refresh=refresh)
+
+
+# Stored shapes --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Entry:
+    batch: CallBatch
+    at: float  # clock() when fetched
+
+    @property
+    def fetched_at(self) -> datetime:
+        return datetime.fromtimestamp(self.at, UTC)
+
+
+# Calls are stored as plain tuples: unpickling frozen slotted dataclasses field by field
+# is slow (it dominated a cache hit), and MappingProxyType extras do not pickle at all.
+_ROW_FIELDS = tuple(f.name for f in dataclasses.fields(Call) if f.name != "kind")
+
+
+def _pack_entry(batch: CallBatch, at: float) -> dict[str, Any]:
+    rows = tuple(
+        tuple(dict(c.extras) if name == "extras" else getattr(c, name) for name in _ROW_FIELDS)
+        for c in batch.calls
+    )
+    return {
+        "at": at,
+        "fields": _ROW_FIELDS,
+        "kind": batch.kind.value,
+        "offset": batch.offset,
+        "limit": batch.limit,
+        "skipped_rows": batch.skipped_rows,
+        "rows": rows,
+    }
+
+
+def _unpack_entry(value: object, now: float, stale_ttl: float) -> _Entry | None:
+    """The stored entry, or None when absent, malformed, of another shape, or too old
+    even to be shown stale."""
+    if not isinstance(value, dict) or value.get("fields") != _ROW_FIELDS:
+        return None
+    at = value.get("at")
+    if not isinstance(at, (int, float)) or now - at > stale_ttl:
+        return None
     try:
-        batch = get_client().list_calls(api_key, kind, query)
-    except UpstreamError as exc:
-        return Fetched(batch=None, fetched_at=None, error=exc)
-    return Fetched(batch=batch, fetched_at=timezone.now())
+        kind = CallKind(value["kind"])
+        calls = []
+        for row in value["rows"]:
+            fields = dict(zip(_ROW_FIELDS, row, strict=True))
+            fields["extras"] = MappingProxyType(fields["extras"])
+            calls.append(Call(kind=kind, **fields))
+        batch = CallBatch(
+            kind=kind,
+            calls=tuple(calls),
+            offset=value["offset"],
+            limit=value["limit"],
+            skipped_rows=value["skipped_rows"],
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+    return _Entry(batch, at)
+
+
+_ERRORS_BY_CODE = {cls.code: cls for cls in ERROR_TYPES}
+
+
+@dataclass(frozen=True)
+class _Backoff:
+    until: float
+    failures: int
+    code: str
+    status: int | None = None
+    retry_after: float | None = None
+
+    def error(self) -> UpstreamError:
+        """The error that started the pause, rebuilt for the banner."""
+        cls = _ERRORS_BY_CODE.get(self.code, UpstreamError)
+        if cls is RateLimited:
+            return RateLimited(status=self.status, retry_after=self.retry_after)
+        return cls(status=self.status)
+
+    @classmethod
+    def load(cls, value: object) -> _Backoff | None:
+        if not isinstance(value, dict):
+            return None
+        try:
+            return cls(**value)
+        except TypeError:
+            return None
+
+
+# The cache, made safe -------------------------------------------------------------------
+
+
+class _SafeCache:
+    """Django's default cache; any failure logs a warning and reads as "not cached"."""
+
+    _warned_at = 0.0
+    _warn_lock = threading.Lock()
+    WARN_EVERY = 60.0  # a down Redis must not write a warning per request
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        try:
+            return cache.get_many(keys)
+        except Exception as exc:
+            self._warn("read", exc)
+            return {}
+
+    def get(self, key: str) -> Any:
+        return self.get_many([key]).get(key)
+
+    def add(self, key: str, value: object, timeout: float) -> bool | None:
+        """True when added, False when the key exists, None when the cache is unusable."""
+        try:
+            return cache.add(key, value, timeout=_timeout(timeout))
+        except Exception as exc:
+            self._warn("lock", exc)
+            return None
+
+    def set(self, key: str, value: object, timeout: float) -> None:
+        try:
+            cache.set(key, value, timeout=_timeout(timeout))
+        except Exception as exc:
+            self._warn("write", exc)
+
+    def delete(self, key: str) -> None:
+        try:
+            cache.delete(key)
+        except Exception as exc:
+            self._warn("delete", exc)
+
+    @classmethod
+    def _warn(cls, operation: str, exc: Exception) -> None:
+        with cls._warn_lock:
+            now = time.monotonic()
+            if cls._warned_at and now - cls._warned_at < cls.WARN_EVERY:
+                return
+            cls._warned_at = now
+        # The exception's type and text only: cache errors do not hold API keys, but
+        # their tracebacks would hold the values being written.
+        logger.warning(
+            "cache %s failed (%s: %s); serving without the cache",
+            operation,
+            type(exc).__name__,
+            exc,
+        )
+
+
+def _timeout(seconds: float) -> int:
+    # Whole seconds: Redis' SET EX and the memcached protocol take integers.
+    return max(1, math.ceil(seconds))
+
+
+_store = _SafeCache()
+
+
+# One fetch ------------------------------------------------------------------------------
+
+
+class _Flight:
+    """One request for one cache key: decides between cache, stale, waiting and fetching."""
+
+    def __init__(self, keys: CacheKeys, policy: Policy, fetch: Callable[[], CallBatch]) -> None:
+        self.keys = keys
+        self.policy = policy
+        self.fetch = fetch
+
+    def run(self, *, refresh: bool) -> Fetched:
+        now = clock()
+        found = _store.get_many([self.keys.entry, self.keys.backoff])
+        entry = _unpack_entry(found.get(self.keys.entry), now, self.policy.stale_ttl)
+        backoff = _Backoff.load(found.get(self.keys.backoff))
+        paused = backoff is not None and backoff.until > now
+        newer_than = None
+        if entry is not None and now - entry.at < self.policy.ttl:
+            # A fresh answer. Refresh skips it, unless the provider is paused or this line
+            # was force-refreshed moments ago: then it is fresh enough.
+            if not refresh or paused or not self._may_refresh():
+                return self._from_cache(entry)
+            newer_than = entry.at
+        if paused:
+            assert backoff is not None
+            return self._while_paused(entry, backoff, now)
+        return self._single_flight(entry, backoff, newer_than)
+
+    def _may_refresh(self) -> bool:
+        added = _store.add(self.keys.refresh, 1, self.policy.refresh_interval)
+        return added is not False
+
+    # Single flight ------------------------------------------------------------------
+
+    def _single_flight(
+        self, entry: _Entry | None, backoff: _Backoff | None, newer_than: float | None
+    ) -> Fetched:
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + self.policy.lock_timeout
+        waited = False
+        while True:
+            acquired = _store.add(self.keys.lock, token, self.policy.lock_timeout)
+            if acquired is None:  # no usable cache: no lock to share either
+                return self._fetch_and_store(entry, backoff, token=None)
+            if acquired:
+                # Another request may have stored an answer (or failed and paused the line)
+                # between our first read and taking the lock.
+                settled = self._settled_meanwhile(newer_than)
+                if settled is not None:
+                    self._release(token)
+                    return settled
+                return self._fetch_and_store(entry, backoff, token=token)
+            if not waited:
+                waited = True
+                SINGLE_FLIGHT_WAITS.inc()
+            answer = self._wait_for_holder(deadline, newer_than)
+            if answer is not None:
+                return answer
+            if time.monotonic() >= deadline:
+                break
+            # The holder let go without an answer (or crashed and its lock expired): retry.
+        # Waited long enough: an older answer beats no answer, else fetch without the lock.
+        if entry is not None:
+            return self._stale(entry, UpstreamTimeout("waited for an identical request"))
+        return self._fetch_and_store(entry, backoff, token=None)
+
+    def _settled_meanwhile(self, newer_than: float | None) -> Fetched | None:
+        keys = self.keys
+        found = _store.get_many([keys.entry, keys.backoff])
+        return self._settled(found, newer_than)
+
+    def _settled(self, found: dict[str, Any], newer_than: float | None) -> Fetched | None:
+        """A fresh enough answer, or the pause a failed fetch started; else None."""
+        now = clock()
+        entry = _unpack_entry(found.get(self.keys.entry), now, self.policy.stale_ttl)
+        if (
+            entry is not None
+            and now - entry.at < self.policy.ttl
+            and (newer_than is None or entry.at > newer_than)
+        ):
+            return self._from_cache(entry)
+        backoff = _Backoff.load(found.get(self.keys.backoff))
+        if backoff is not None and backoff.until > now:
+            return self._while_paused(entry, backoff, now)
+        return None
+
+    def _wait_for_holder(self, deadline: float, newer_than: float | None) -> Fetched | None:
+        """Poll until the holder stores an answer or a pause, or lets go of the lock."""
+        pause = POLL_FIRST
+        while time.monotonic() < deadline:
+            time.sleep(pause)
+            pause = min(pause * 2, POLL_MAX)
+            keys = self.keys
+            found = _store.get_many([keys.entry, keys.lock, keys.backoff])
+            settled = self._settled(found, newer_than)
+            if settled is not None:
+                return settled
+            if keys.lock not in found:
+                return None
+        return None
+
+    def _release(self, token: str | None) -> None:
+        # Only our own lock: if ours expired, another request's may be there now. (Not
+        # atomic; the window is one round trip and the worst case is one extra fetch.)
+        if token is not None and _store.get(self.keys.lock) == token:
+            _store.delete(self.keys.lock)
+
+    # Fetching -----------------------------------------------------------------------
+
+    def _fetch_and_store(
+        self, entry: _Entry | None, backoff: _Backoff | None, *, token: str | None
+    ) -> Fetched:
+        try:
+            try:
+                batch = self.fetch()
+            except UpstreamError as exc:
+                return self._failed(exc, entry, backoff)
+            at = clock()
+            # Stored before the lock is released: waiters find it when the lock goes.
+            _store.set(self.keys.entry, _pack_entry(batch, at), self.policy.stale_ttl)
+            if backoff is not None:
+                _store.delete(self.keys.backoff)
+        finally:
+            self._release(token)
+        return Fetched(batch=batch, fetched_at=datetime.fromtimestamp(at, UTC))
+
+    def _failed(
+        self, exc: UpstreamError, entry: _Entry | None, backoff: _Backoff | None
+    ) -> Fetched:
+        if not exc.transient:
+            # The key or subscription, not the provider's health: nothing to pause, and an
+            # older answer would hide the problem.
+            return Fetched(batch=None, fetched_at=None, error=exc)
+        # The latest record: another process may have failed since this request began.
+        backoff = _Backoff.load(_store.get(self.keys.backoff)) or backoff
+        now = clock()
+        failures = backoff.failures + 1 if backoff is not None else 1
+        retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+        seconds = self.policy.backoff_seconds(failures, retry_after)
+        paused = _Backoff(now + seconds, failures, exc.code, exc.status, retry_after)
+        # Remembered past the pause, so the next failure doubles it.
+        _store.set(self.keys.backoff, dataclasses.asdict(paused), seconds + self.policy.backoff_max)
+        BACKOFF_ACTIVATIONS.inc()
+        logger.warning(
+            "SMSMobileAPI %s for line %s…: pausing its calls for %.0f s (failure %d)",
+            exc.code,
+            self.keys.backoff.split(":")[2][:8],
+            seconds,
+            failures,
+        )
+        retry_in = math.ceil(seconds)
+        if entry is not None:
+            return self._stale(entry, exc, retry_in)
+        return Fetched(batch=None, fetched_at=None, error=exc, retry_in=retry_in)
+
+    # Answers ------------------------------------------------------------------------
+
+    def _while_paused(self, entry: _Entry | None, backoff: _Backoff, now: float) -> Fetched:
+        error = backoff.error()
+        retry_in = max(1, math.ceil(backoff.until - now))
+        if entry is not None:
+            return self._stale(entry, error, retry_in)
+        return Fetched(
+            batch=None, fetched_at=None, error=error, source="backoff", retry_in=retry_in
+        )
+
+    @staticmethod
+    def _from_cache(entry: _Entry) -> Fetched:
+        return Fetched(batch=entry.batch, fetched_at=entry.fetched_at, source="cache")
+
+    @staticmethod
+    def _stale(entry: _Entry, error: UpstreamError, retry_in: int | None = None) -> Fetched:
+        return Fetched(
+            batch=entry.batch,
+            fetched_at=entry.fetched_at,
+            error=error,
+            stale=True,
+            source="stale",
+            retry_in=retry_in,
+        )

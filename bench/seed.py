@@ -1,0 +1,34 @@
+# Run by bench/run.py as `manage.py shell -c "<this file>"` against the benchmark's
+# throwaway database: a line owner, two demo lines shared with a support group, and one
+# logged-in session per simulated user. Prints one JSON object on the last line.
+import json
+import os
+
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from dashboard.lines.models import Line
+
+USERS = int(os.environ.get("BENCH_USERS", "50"))
+
+owner = User.objects.create_user("bench-owner")
+group = Group.objects.create(name="bench-support")
+lines = {}
+for key, label in (("demo-support", "Support phone"), ("demo-sales", "Sales mobile")):
+    line = Line(owner=owner, label=label, default_region="BE")
+    line.set_api_key(key)
+    line.save()
+    line.shared_with_groups.add(group)
+    lines[key] = line.pk
+
+sessions = []
+for n in range(USERS):
+    user = User(username=f"bench-staff-{n:02d}")
+    user.set_unusable_password()  # sessions are made directly: no password hashing
+    user.save()
+    user.groups.add(group)
+    client = Client()
+    client.force_login(user)
+    sessions.append(client.cookies["sessionid"].value)
+
+print(json.dumps({"lines": lines, "sessions": sessions}))
