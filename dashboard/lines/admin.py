@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dashboard.lines.models import Line
+from dashboard.lines.models import AccessLogEntry, AuditEvent, Line
 
 
 @admin.register(Line)
@@ -25,3 +25,32 @@ class LineAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         # Adding needs a key, which goes through the app's form (live check, encryption).
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Trails are evidence: staff can read them (deleted lines' included), not edit them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "actor_name", "action", "line_label", "line_ref", "summary")
+    list_filter = ("action",)
+    search_fields = ("line_label", "actor_name")
+    date_hierarchy = "created_at"
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "username", "line_label", "kind")
+    list_filter = ("kind",)
+    search_fields = ("username", "line_label")
+    date_hierarchy = "created_at"

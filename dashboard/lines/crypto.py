@@ -72,6 +72,16 @@ def rotate(token: str) -> str:
         raise KeyDecryptionError() from None
 
 
+def is_current(token: str) -> bool:
+    """Whether `token` is encrypted under the newest key (False if it is not readable)."""
+    newest = _fernets(tuple(settings.FIELD_ENCRYPTION_KEYS))[0]
+    try:
+        newest.decrypt(token.encode("ascii"))
+    except (InvalidToken, UnicodeError, ValueError):
+        return False
+    return True
+
+
 def fingerprint(plaintext: str) -> str:
     """A stable, non-reversible identifier of an API key (for cache keys and logs)."""
     secret = hashlib.sha256(b"api-key-fingerprint:" + settings.SECRET_KEY.encode()).digest()

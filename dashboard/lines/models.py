@@ -89,3 +89,105 @@ class Line(models.Model):
         return (
             user.is_authenticated and user.is_active and (user.is_staff or self.owner_id == user.pk)
         )
+
+
+class AuditAction(models.TextChoices):
+    CREATED = "created", _("Added the line")
+    RENAMED = "renamed", _("Renamed")
+    SETTINGS_CHANGED = "settings_changed", _("Changed settings")
+    KEY_REPLACED = "key_replaced", _("Replaced the API key")
+    KEY_CHECKED = "key_checked", _("Checked the API key")
+    SHARED_USER = "shared_user", _("Shared with a person")
+    UNSHARED_USER = "unshared_user", _("Stopped sharing with a person")
+    SHARED_GROUP = "shared_group", _("Shared with a group")
+    UNSHARED_GROUP = "unshared_group", _("Stopped sharing with a group")
+    DELETED = "deleted", _("Deleted the line")
+    FOLLOWUP_MARKED = "followup_marked", _("Marked a missed call")
+    FOLLOWUP_CLEARED = "followup_cleared", _("Cleared a missed-call mark")
+
+
+class AuditEvent(models.Model):
+    """Who did what to which line, and when. Never holds a key (only its hint).
+
+    The line's id, label and owner are copied, so the trail outlives the line itself.
+    """
+
+    line = models.ForeignKey(
+        Line, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    line_ref = models.PositiveBigIntegerField(_("line id"), db_index=True)
+    line_label = models.CharField(_("line label"), max_length=80)
+    line_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text: the actor may be deleted, or be the command line.
+    actor_name = models.CharField(_("by"), max_length=150)
+    action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.line_label}"
+
+    @property
+    def summary(self) -> str:
+        """The details as one readable line (plain text; templates escape it)."""
+        d = self.details or {}
+        status = d.get("key_status")
+        check = (
+            _("check: %(status)s") % {"status": KeyStatus(status).label}
+            if status in KeyStatus.values
+            else ""
+        )
+        parts: list[str] = []
+        if self.action == AuditAction.RENAMED:
+            parts.append(f"“{d.get('old_label', '')}” → “{d.get('new_label', '')}”")
+        elif self.action == AuditAction.SETTINGS_CHANGED:
+            region = d.get("default_region") or {}
+            parts.append(
+                _("region: %(old)s → %(new)s")
+                % {"old": region.get("old") or "–", "new": region.get("new") or "–"}
+            )
+        elif self.action == AuditAction.KEY_REPLACED:
+            parts.append(f"…{d.get('old_key_hint', '')} → …{d.get('key_hint', '')}")
+        elif d.get("key_hint"):
+            parts.append(f"…{d['key_hint']}")
+        if d.get("user"):
+            parts.append(str(d["user"]))
+        if d.get("group"):
+            parts.append(_("group %(name)s") % {"name": d["group"]})
+        if check:
+            parts.append(check)
+        return ", ".join(parts)
+
+
+class AccessLogEntry(models.Model):
+    """Someone opened a line's calls: support staff reading call history is personal data.
+
+    At most one row per user, line and kind per `audit.ACCESS_LOG_INTERVAL`; rows older
+    than ACCESS_LOG_RETENTION_DAYS are removed by `manage.py prune_access_log`.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(_("user"), max_length=150)
+    line = models.ForeignKey(
+        Line, null=True, blank=True, on_delete=models.SET_NULL, related_name="access_log"
+    )
+    line_label = models.CharField(_("line label"), max_length=80)
+    kind = models.CharField(_("what"), max_length=32)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = _("access log entries")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.username} {self.line_label} {self.kind}"

@@ -1,0 +1,81 @@
+"""The audit trail (who changed which line) and the access log (who read which line's calls).
+
+Neither ever stores a key: audit details hold hints ("…a1b2"), names and statuses only.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+
+from dashboard.lines.models import AccessLogEntry, AuditAction, AuditEvent, Line
+
+# One access-log row per user, line and kind per this interval: enough to answer "who
+# read this line's calls, and when", without a database write on every page turn.
+ACCESS_LOG_INTERVAL = timedelta(minutes=5)
+COMMAND_LINE_ACTOR = "(command line)"
+
+logger = logging.getLogger(__name__)
+
+
+def record(
+    line: Line,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    action: AuditAction,
+    **details: Any,
+) -> AuditEvent:
+    """Append one event to `line`'s trail. `details` must never hold a key in clear."""
+    is_user = actor is not None and actor.is_authenticated
+    return AuditEvent.objects.create(
+        line=line if line.pk else None,
+        line_ref=line.pk,
+        line_label=line.label,
+        line_owner_id=line.owner_id,
+        actor=actor if is_user else None,
+        actor_name=actor.get_username() if is_user else COMMAND_LINE_ACTOR,
+        action=action,
+        details=details,
+    )
+
+
+def record_line_access(request: HttpRequest, line: Line, kind: str) -> None:
+    """Note that the request's user opened `kind` on `line` (throttled, see above)."""
+    user = request.user
+    if not user.is_authenticated:
+        return
+    # cache.add is atomic: only the first request in the interval writes a row. The cache
+    # key holds ids only, never anything derived from the API key.
+    throttle_key = f"lines:access-log:{user.pk}:{line.pk}:{kind}"
+    try:
+        first_in_interval = cache.add(
+            throttle_key, 1, timeout=int(ACCESS_LOG_INTERVAL.total_seconds())
+        )
+    except Exception:  # cache down: log every access rather than fail the page
+        logger.warning("access log throttle unavailable (cache error); writing the row anyway")
+        first_in_interval = True
+    if not first_in_interval:
+        return
+    AccessLogEntry.objects.create(
+        user=user, username=user.get_username(), line=line, line_label=line.label, kind=kind
+    )
+
+
+def retention_days() -> int:
+    return int(settings.ACCESS_LOG_RETENTION_DAYS)
+
+
+def prune_access_log(days: int | None = None, *, dry_run: bool = False) -> int:
+    """Delete access-log rows older than `days` (default: the setting); returns how many."""
+    cutoff = timezone.now() - timedelta(days=retention_days() if days is None else days)
+    old = AccessLogEntry.objects.filter(created_at__lt=cutoff)
+    if dry_run:
+        return old.count()
+    deleted, _per_model = old.delete()
+    return deleted
