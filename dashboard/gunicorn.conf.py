@@ -3,6 +3,9 @@ concurrency; every value can be overridden from the environment (see the README 
 
 import multiprocessing
 import os
+import shutil
+import sys
+import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, min(4, multiprocessing.cpu_count()))))
@@ -12,8 +15,36 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
-# Access logs would record query strings; ours carry no secret, but keep them off unless asked.
+# The app writes one structured line per request itself (dashboard/ops/requestlog.py), in
+# the same format as every other log line; gunicorn's own access log stays off unless asked.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
-# Keys never travel in our URLs, but forwarded headers are only trusted from the proxy.
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Forwarded headers are only believed from the proxy (the app checks TRUSTED_PROXIES too).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Workers import the app after forking; metrics then live per worker in PROMETHEUS_MULTIPROC_DIR.
+preload_app = False
+
+
+def on_starting(server):
+    """Fail fast, with a sentence naming the setting, when the database is unreachable."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="calls-dashboard-metrics-")
+    else:
+        # Samples of a previous run would be summed with this one's.
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    from dashboard.ops.startup import check_or_exit
+
+    check_or_exit()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_abort(worker):
+    sys.stderr.write(f"worker {worker.pid} timed out after {timeout}s and was restarted\n")

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from dashboard.smsmobileapi import errors
+from dashboard.smsmobileapi import errors, events
+from dashboard.smsmobileapi.events import UpstreamCall
 from dashboard.smsmobileapi.logs import install_redaction
 from dashboard.smsmobileapi.records import Call, CallBatch, CallKind, CallQuery, SortField
 
@@ -161,7 +162,13 @@ class SmsMobileApiClient:
         if not api_key or not api_key.strip():
             raise errors.MissingApiKey()
         params = build_params(kind, query)
-        body = self._get_json(ENDPOINTS[kind].path, {**params, "apikey": api_key})
+        started = time.perf_counter()
+        try:
+            body = self._get_json(ENDPOINTS[kind].path, {**params, "apikey": api_key})
+        except errors.UpstreamError as exc:
+            events.publish(UpstreamCall(kind, exc.code, time.perf_counter() - started, exc.status))
+            raise
+        events.publish(UpstreamCall(kind, "ok", time.perf_counter() - started, 200))
         calls, skipped = self._parse(kind, body)
         return CallBatch(
             kind=kind,

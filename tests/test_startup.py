@@ -1,0 +1,84 @@
+"""Start-up faults give one clear sentence and a non-zero exit, not a traceback loop."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+
+def start_gunicorn(**env_overrides: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "DJANGO_SECRET_KEY": "startup-test",
+        "FIELD_ENCRYPTION_KEYS": "zDjOSIF0VYJ-MOU5G0lVzBKG2jS_Lds7Ba9dcHQ-Qhk=",
+        **env_overrides,
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return subprocess.run(
+        [
+            GUNICORN,
+            "--config",
+            "dashboard/gunicorn.conf.py",
+            "--bind",
+            "127.0.0.1:0",
+            "dashboard.wsgi",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_an_unreachable_database_stops_the_server_with_a_clear_message():
+    result = start_gunicorn(DATABASE_URL="postgres://postgres@127.0.0.1:1/test")
+    assert result.returncode != 0
+    assert "Cannot connect to the database at 127.0.0.1" in result.stderr
+    assert "DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["postgress://x@host/db", "postgres://x@host:99999/db", "nonsense"])
+def test_a_malformed_database_url_is_named(url):
+    result = start_gunicorn(DATABASE_URL=url)
+    assert result.returncode != 0
+    assert "DATABASE_URL is not a valid database URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_malformed_cache_url_is_named():
+    result = start_gunicorn(CACHE_URL="memcachd://nowhere")
+    assert result.returncode != 0 and "CACHE_URL is not a valid cache URL" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS"])
+def test_production_refuses_to_start_without_its_secrets(missing):
+    result = start_gunicorn(**{missing: ""})
+    assert result.returncode != 0 and f"{missing} is not set" in result.stderr
+
+
+def test_a_wrong_encryption_key_is_named_at_startup():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+            "DJANGO_SECRET_KEY": "x",
+            "FIELD_ENCRYPTION_KEYS": "not-a-fernet-key",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS: entry 1 is not a valid Fernet key" in result.stderr
