@@ -1,0 +1,123 @@
+""" "Answered later": a missed call followed by an incoming or outgoing call with the same
+(normalised) number, on the same line.
+
+Where the data comes from, cheaply: one shared window of the line's newest incoming and
+outgoing calls, without any filter, read newest first in fixed chunks of 200 (the
+endpoints' maximum) and only as deep as the oldest missed call on screen. Every chunk is
+the same upstream query for every page, screen and user of the line, so the cache serves
+it after the first read. The depth is capped (`MAX_CHUNKS`); a missed call older than what
+was read is "not checked", never wrongly "open" or "answered". The caller page already
+holds every call of its number and builds the index from those instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from dashboard.calls.cache import fetch_batch
+from dashboard.calls.phone import number_key
+from dashboard.lines.models import Line
+from dashboard.smsmobileapi.records import Call, CallKind, CallQuery
+
+LATER_KINDS = (CallKind.INCOMING, CallKind.OUTGOING)
+CHUNK = 200
+# 3 x 200 rows per kind: days to weeks of a busy support line.
+MAX_CHUNKS = 3
+
+ChunkFetcher = Callable[[CallKind, int, int], Sequence[Call] | None]
+
+
+@dataclass(frozen=True)
+class Later:
+    """For one missed call: `at` is the latest later contact; `known` False means the
+    window read did not reach back far enough (or the provider failed) to say."""
+
+    at: datetime | None
+    known: bool
+
+    @property
+    def answered(self) -> bool:
+        return self.at is not None
+
+
+class LaterContacts:
+    """The latest incoming/outgoing call per number, read lazily newest first."""
+
+    def __init__(self, fetch: ChunkFetcher, region: str, *, max_chunks: int = MAX_CHUNKS):
+        self.fetch = fetch
+        self.region = region
+        self.max_chunks = max_chunks
+        self.latest: dict[str, datetime] = {}
+        # Per kind: the oldest call time read, whether the list ended, chunks read, failed.
+        self._oldest: dict[CallKind, datetime | None] = dict.fromkeys(LATER_KINDS)
+        self._done: dict[CallKind, bool] = dict.fromkeys(LATER_KINDS, False)
+        self._chunks: dict[CallKind, int] = dict.fromkeys(LATER_KINDS, 0)
+        self._failed: set[CallKind] = set()
+
+    @classmethod
+    def from_calls(cls, calls: Iterable[Call], region: str) -> LaterContacts:
+        """An index over calls already in hand (complete: nothing more will be read)."""
+        index = cls(lambda kind, offset, limit: (), region, max_chunks=0)
+        index._add(c for c in calls if c.kind in LATER_KINDS)
+        index._done = dict.fromkeys(LATER_KINDS, True)
+        return index
+
+    def _add(self, calls: Iterable[Call]) -> None:
+        for call in calls:
+            key = number_key(call.number, self.region)
+            if key and (key not in self.latest or call.started_at > self.latest[key]):
+                self.latest[key] = call.started_at
+
+    def _covers(self, kind: CallKind, when: datetime) -> bool:
+        oldest = self._oldest[kind]
+        # Newest first: once a row at or before `when` was read, every later call was too.
+        return self._done[kind] or (oldest is not None and oldest <= when)
+
+    def _read_back_to(self, when: datetime) -> None:
+        for kind in LATER_KINDS:
+            while (
+                not self._covers(kind, when)
+                and kind not in self._failed
+                and self._chunks[kind] < self.max_chunks
+            ):
+                rows = self.fetch(kind, self._chunks[kind] * CHUNK, CHUNK)
+                if rows is None:
+                    self._failed.add(kind)
+                    break
+                self._chunks[kind] += 1
+                self._add(rows)
+                if rows:
+                    self._oldest[kind] = min(c.started_at for c in rows)
+                if len(rows) < CHUNK:
+                    self._done[kind] = True
+
+    def after(self, number: str, when: datetime) -> Later:
+        """Was `number` called, or did it call and get answered, after `when`?"""
+        key = number_key(number, self.region)
+        if not key:
+            return Later(None, known=False)
+        self._read_back_to(when)
+        latest = self.latest.get(key)
+        if latest is not None and latest > when:
+            return Later(latest, known=True)
+        return Later(None, known=all(self._covers(k, when) for k in LATER_KINDS))
+
+
+def upstream_fetcher(line: Line, *, refresh: bool = False) -> ChunkFetcher:
+    """Chunks of the line's unfiltered, newest-first incoming/outgoing lists, via the cache."""
+
+    def fetch(kind: CallKind, offset: int, limit: int) -> Sequence[Call] | None:
+        fetched = fetch_batch(
+            line, kind, CallQuery(offset=offset, limit=limit, tz_name="UTC"), refresh=refresh
+        )
+        if fetched.batch is None:
+            return None
+        return fetched.batch.calls
+
+    return fetch
+
+
+def later_contacts(line: Line, *, refresh: bool = False) -> LaterContacts:
+    return LaterContacts(upstream_fetcher(line, refresh=refresh), line.default_region)

@@ -1,0 +1,50 @@
+"""The missed tab's follow-up side: marks and "answered later" on every row, and the
+"To follow up" view (`?followup=open`), which scans instead of paging (see scan.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from dashboard.calls.filters import CallFilter
+from dashboard.calls.service import CallPage, fetch_calls
+from dashboard.calls.table import Column, columns_for
+from dashboard.followup.later import later_contacts
+from dashboard.followup.scan import MAX_SCAN_OFFSET, OpenFilter, OpenPage, scan_open
+from dashboard.followup.state import followups_for
+from dashboard.lines.models import Line
+from dashboard.smsmobileapi.records import CallKind
+
+FOLLOWUP_COLUMN = Column("followup", str(_("Follow-up")))
+
+
+def missed_with_followups(
+    request: HttpRequest, line: Line, call_filter: CallFilter
+) -> tuple[CallPage | OpenPage, dict[str, Any]]:
+    """The missed tab's page and the template context the follow-up controls need."""
+    refresh = "refresh" in request.GET
+    later = later_contacts(line)
+    context: dict[str, Any] = {
+        "followup_open": False,
+        "columns": [*columns_for(CallKind.MISSED, call_filter), FOLLOWUP_COLUMN],
+    }
+    if request.GET.get("followup") == "open":
+        fields = {f.name: getattr(call_filter, f.name) for f in dataclasses.fields(CallFilter)}
+        open_filter = OpenFilter(**{**fields, "page": 1})  # the scan offset replaces pages
+        page = scan_open(
+            line, open_filter, request.time_zone, _scan_offset(request), later, refresh=refresh
+        )
+        context.update(followups=page.followups, followup_open=True, filter=open_filter)
+        return page, context
+    page = fetch_calls(line, CallKind.MISSED, call_filter, request.time_zone, refresh=refresh)
+    context["followups"] = followups_for(line, page.calls, later)
+    return page, context
+
+
+def _scan_offset(request: HttpRequest) -> int:
+    raw = request.GET.get("scan", "")
+    # A bad value restarts the scan from the newest call: nothing to report, no harm.
+    return int(raw) if raw.isdigit() and int(raw) <= MAX_SCAN_OFFSET else 0

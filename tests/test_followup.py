@@ -1,0 +1,354 @@
+"""Follow-up marks on missed calls: create, change, clear, who sees them, who may set
+them, "answered later", the "To follow up" view, and two people marking at once."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from dashboard.followup import scan
+from dashboard.followup.later import CHUNK, LaterContacts
+from dashboard.followup.models import FollowUpEvent, FollowUpMark
+from dashboard.lines.models import AuditEvent
+from tests.conftest import SUPPORT_KEY, make_line
+from tests.fake_provider import T0, call, provider
+
+NUMBER = "+32470123456"
+
+
+def missed_url(line, query: str = "") -> str:
+    return reverse("line-calls", kwargs={"line_id": line.pk, "kind": "missed"}) + query
+
+
+def mark_url(line) -> str:
+    return reverse("followup-mark", kwargs={"line_id": line.pk})
+
+
+def post_mark(client, line, status, *, note="", at=T0, number=NUMBER, htmx=True, **extra):
+    data = {"number": number, "called_at": at.isoformat(), "status": status, "note": note}
+    data.update(extra)
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post(mark_url(line), data, headers=headers)
+
+
+def one_missed():
+    return {SUPPORT_KEY: [call("missed", "0470123456", T0, name="Alice")]}
+
+
+# Create, change, clear ----------------------------------------------------------------------
+
+
+def test_marking_a_missed_call_stores_it_by_number_and_time_and_returns_the_cell(
+    owner_client, line
+):
+    response = post_mark(owner_client, line, "called_back", note="Left a voicemail")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.startswith('<div class="followup')  # the cell alone, swapped in place
+    assert "Called back" in html and "by olivia" in html and "Left a voicemail" in html
+    mark = FollowUpMark.objects.get()
+    assert (mark.line, mark.number, mark.called_at, mark.status) == (
+        line,
+        NUMBER,
+        T0,
+        "called_back",
+    )
+    assert mark.marked_by_name == "olivia"
+
+
+def test_a_mark_can_be_changed_and_cleared_and_every_step_is_kept(owner_client, line):
+    post_mark(owner_client, line, "called_back")
+    post_mark(owner_client, line, "handled", note="Refund sent")
+    response = post_mark(owner_client, line, "open")
+    assert FollowUpMark.objects.count() == 0
+    assert "To follow up" in response.content.decode()
+    events = list(FollowUpEvent.objects.order_by("pk").values_list("status", "note"))
+    assert events == [("called_back", ""), ("handled", "Refund sent"), ("", "")]
+    actions = list(AuditEvent.objects.order_by("pk").values_list("action", flat=True))
+    assert actions == ["followup_marked", "followup_marked", "followup_cleared"]
+    assert AuditEvent.objects.first().line_id == line.pk
+
+
+def test_the_number_is_normalised_whatever_form_was_posted(owner_client, line):
+    post_mark(owner_client, line, "handled", number="0470 12 34 56")
+    post_mark(owner_client, line, "ignored", number="0032470123456")
+    assert list(FollowUpMark.objects.values_list("number", "status")) == [(NUMBER, "ignored")]
+
+
+def test_marks_show_on_the_missed_tab_the_timeline_and_the_caller_page(owner_client, line):
+    post_mark(owner_client, line, "handled", note="Sorted by mail")
+    with provider(one_missed()):
+        pages = [
+            owner_client.get(missed_url(line)),
+            owner_client.get(reverse("line-timeline", args=[line.pk])),
+            owner_client.get(reverse("line-caller", args=[line.pk, NUMBER])),
+        ]
+    for response in pages:
+        html = response.content.decode()
+        assert "badge-handled" in html and "Sorted by mail" in html and "by olivia" in html
+
+
+def test_marks_survive_cache_expiry(owner_client, line):
+    post_mark(owner_client, line, "ignored")
+    cache.clear()
+    with provider(one_missed()):
+        assert "badge-ignored" in owner_client.get(missed_url(line)).content.decode()
+
+
+# Who may see and set marks ------------------------------------------------------------------
+
+
+def test_shared_and_group_users_see_the_marks(client, line, owner, shared_user, group_user):
+    client.force_login(owner)
+    post_mark(client, line, "called_back")
+    for user in (shared_user, group_user):
+        client.force_login(user)
+        with provider(one_missed()):
+            html = client.get(missed_url(line)).content.decode()
+        assert "Called back" in html and "by olivia" in html
+
+
+def test_a_browse_only_user_may_mark_but_not_manage_the_line(client, line, shared_user):
+    client.force_login(shared_user)
+    assert post_mark(client, line, "handled").status_code == 200
+    assert FollowUpMark.objects.get().marked_by == shared_user
+    assert client.get(reverse("line-settings", args=[line.pk])).status_code == 403
+
+
+def test_strangers_and_anonymous_users_cannot_mark(client, line, stranger):
+    assert post_mark(client, line, "handled", htmx=False).status_code == 302  # to login
+    client.force_login(stranger)
+    assert post_mark(client, line, "handled").status_code == 404
+    assert FollowUpMark.objects.count() == 0
+
+
+def test_marking_needs_a_post_with_a_csrf_token(line, owner):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    assert client.get(mark_url(line)).status_code == 405
+    assert post_mark(client, line, "handled").status_code == 403
+    with provider(one_missed()):
+        page = client.get(missed_url(line)).content.decode()
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    response = client.post(
+        mark_url(line),
+        {"number": NUMBER, "called_at": T0.isoformat(), "status": "handled"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
+    assert response.status_code == 200
+    assert FollowUpMark.objects.count() == 1
+
+
+def test_without_javascript_the_form_posts_and_returns_to_the_page(owner_client, line):
+    back = missed_url(line, "?q=0470")
+    response = post_mark(owner_client, line, "handled", htmx=False, next=back)
+    assert response.status_code == 302 and response["Location"] == back
+    evil = post_mark(owner_client, line, "handled", htmx=False, next="https://evil.example/")
+    assert evil["Location"] == missed_url(line)
+
+
+# Bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"status": "deleted"}, "Select a valid choice"),
+        ({"called_at": "yesterday"}, "The call time was not understood."),
+        ({"called_at": "2026-11-20T09:00:00"}, "The call time was not understood."),  # no zone
+        ({"number": "anonymous"}, "This call has no number to follow up."),
+        ({"note": "x" * 201}, "at most 200 characters"),
+    ],
+)
+def test_bad_marks_are_refused_with_a_message_in_the_cell(owner_client, line, data, message):
+    fields = {"number": NUMBER, "called_at": T0.isoformat(), "status": "handled", **data}
+    response = owner_client.post(mark_url(line), fields, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert FollowUpMark.objects.count() == 0
+
+
+def test_notes_are_escaped_and_kept_to_one_line(owner_client, line):
+    html = post_mark(
+        owner_client, line, "handled", note="<script>alert(1)</script>\n\x07second line"
+    ).content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; second line" in html
+
+
+# Two people at once ---------------------------------------------------------------------------
+
+
+def test_concurrent_marks_by_two_users_keep_the_last_and_the_history(line, owner, shared_user):
+    olivia, sam = Client(), Client()
+    olivia.force_login(owner)
+    sam.force_login(shared_user)
+    with provider(one_missed()):
+        # Both open the page while the call is still open...
+        for client in (olivia, sam):
+            assert "To follow up" in client.get(missed_url(line)).content.decode()
+    # ...and both mark it.
+    post_mark(olivia, line, "called_back", note="No answer")
+    post_mark(sam, line, "handled", note="Customer called again")
+    mark = FollowUpMark.objects.get()
+    assert (mark.status, mark.marked_by_name, mark.note) == (
+        "handled",
+        "sam",
+        "Customer called again",
+    )
+    history = list(FollowUpEvent.objects.order_by("pk").values_list("actor_name", "status"))
+    assert history == [("olivia", "called_back"), ("sam", "handled")]
+    with provider(one_missed()):
+        html = olivia.get(reverse("line-caller", args=[line.pk, NUMBER])).content.decode()
+    assert "olivia:" in html and "sam:" in html  # the caller page's follow-up history
+
+
+# "Answered later" ---------------------------------------------------------------------------
+
+
+def later_index(calls):
+    def fetch(kind, offset, limit):
+        rows = sorted((c for c in calls if c.kind is kind), key=lambda c: c.started_at)[::-1]
+        return rows[offset : offset + limit]
+
+    return LaterContacts(fetch, "BE")
+
+
+@pytest.mark.parametrize(
+    ("later_call", "answered"),
+    [
+        (call("incoming", NUMBER, T0 + timedelta(seconds=29)), True),  # same minute, after
+        (call("outgoing", NUMBER, T0 + timedelta(days=2)), True),
+        (call("outgoing", NUMBER, T0), False),  # the same instant is not later
+        (call("incoming", NUMBER, T0 - timedelta(seconds=5)), False),  # same minute, before
+        (call("outgoing", "0032 470 12 34 56", T0 + timedelta(hours=1)), True),  # formatting
+        (call("outgoing", "+32470123457", T0 + timedelta(hours=1)), False),  # other number
+        (call("missed", NUMBER, T0 + timedelta(hours=1)), False),  # missed again is not answered
+    ],
+)
+def test_answered_later_edge_cases(later_call, answered):
+    index = later_index([later_call])
+    result = index.after("0470123456", T0)
+    assert result.answered is answered
+    assert result.known
+
+
+def test_answered_later_is_unknown_beyond_the_read_window():
+    newer = [call("incoming", "+3211111111", T0 + timedelta(minutes=i)) for i in range(CHUNK)]
+    index = LaterContacts(later_index(newer).fetch, "BE", max_chunks=1)
+    index_calls = later_index(newer)
+    assert index_calls.after(NUMBER, T0 - timedelta(days=1)).known  # all read: definitive
+    capped = index.after(NUMBER, T0 - timedelta(days=1))
+    # One chunk read, every row newer than the missed call, more may exist: cannot say.
+    assert capped.known is False and capped.answered is False
+
+
+def test_a_later_call_on_another_line_does_not_count(owner_client, owner, line):
+    other = make_line(owner, "demo-sales")
+    data = {
+        SUPPORT_KEY: [call("missed", NUMBER, T0)],
+        "demo-sales": [call("incoming", NUMBER, T0 + timedelta(hours=1))],
+    }
+    with provider(data):
+        html = owner_client.get(missed_url(line)).content.decode()
+        assert "Answered later" not in html and "badge-open" in html
+        assert other.pk != line.pk
+
+
+def test_the_missed_tab_reads_the_shared_later_window_once_per_kind(owner_client, line):
+    data = {
+        SUPPORT_KEY: [
+            call("missed", NUMBER, T0),
+            call("incoming", "0470123456", T0 + timedelta(minutes=3)),
+        ]
+    }
+    with provider(data) as fake:
+        html = owner_client.get(missed_url(line)).content.decode()
+    assert "Answered later" in html
+    window = [(k, q.offset, q.limit, q.search) for _, k, q in fake.queries if q.limit == CHUNK]
+    assert sorted(window) == [("incoming", 0, CHUNK, ""), ("outgoing", 0, CHUNK, "")]
+
+
+# "To follow up" -------------------------------------------------------------------------------
+
+
+def followup_data():
+    missed = [call("missed", f"+3247000{i:04d}", T0 - timedelta(hours=i)) for i in range(8)]
+    answered = call("outgoing", "+32470000001", T0 + timedelta(hours=1))
+    return {SUPPORT_KEY: [*missed, answered]}
+
+
+def shown_numbers(html: str) -> list[str]:
+    return re.findall(r'<td class="col-number"[^>]*><a href="/lines/\d+/callers/(\+\d+)/"', html)
+
+
+def test_to_follow_up_shows_only_open_missed_calls(owner_client, line):
+    post_mark(owner_client, line, "handled", number="+32470000002", at=T0 - timedelta(hours=2))
+    with provider(followup_data()):
+        html = owner_client.get(missed_url(line, "?followup=open")).content.decode()
+    assert shown_numbers(html) == [
+        "+32470000000",
+        "+32470000003",
+        "+32470000004",
+        "+32470000005",
+        "+32470000006",
+        "+32470000007",
+    ]
+    assert 'name="followup" value="open"' in html  # the filters keep it on
+    assert re.search(r'aria-current="true"[^>]*>To follow up<', html)
+
+
+def test_to_follow_up_pages_resume_after_the_last_call_shown(owner_client, line):
+    missed = [call("missed", f"+3247000{i:04d}", T0 - timedelta(hours=i)) for i in range(30)]
+    post_mark(owner_client, line, "ignored", number="+32470000003", at=T0 - timedelta(hours=3))
+    with provider({SUPPORT_KEY: missed}):
+        first = owner_client.get(missed_url(line, "?followup=open&per_page=25")).content.decode()
+        # 25 open calls are the first 26 rows minus the ignored one: resume at row 26.
+        assert len(shown_numbers(first)) == 25 and "+32470000003" not in shown_numbers(first)
+        link = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+        assert "scan=26" in link and "followup=open" in link
+        second = owner_client.get(missed_url(line, link)).content.decode()
+    assert shown_numbers(second) == [f"+3247000{i:04d}" for i in range(26, 30)]
+    assert 'rel="first"' in second and 'rel="next"' not in second
+
+
+def test_a_capped_scan_says_how_far_it_looked_and_offers_to_continue(
+    owner_client, line, monkeypatch
+):
+    monkeypatch.setattr(scan, "SCAN_CAP", 3)
+    monkeypatch.setattr(scan, "SCAN_CHUNK", 3)
+    post_mark(owner_client, line, "handled", number="+32470000000", at=T0)
+    post_mark(owner_client, line, "handled", number="+32470000002", at=T0 - timedelta(hours=2))
+    with provider(followup_data()):
+        html = owner_client.get(missed_url(line, "?followup=open")).content.decode()
+        assert shown_numbers(html) == []  # 0 handled, 1 answered later, 2 handled
+        assert "Checked 3 missed calls" in html and "stopped there" in html
+        more = re.search(r'href="(\?[^"]*scan=3[^"]*)"', html).group(1).replace("&amp;", "&")
+        assert "followup=open" in more
+        html = owner_client.get(missed_url(line, more)).content.decode()
+    assert shown_numbers(html) == ["+32470000003", "+32470000004", "+32470000005"]
+
+
+def test_the_scan_asks_the_provider_in_chunks_from_the_scan_offset(owner_client, line):
+    with provider(followup_data()) as fake:
+        owner_client.get(missed_url(line, "?followup=open&scan=2&q=%2B3247"))
+    missed = [q for _, k, q in fake.queries if k == "missed"]
+    assert [(q.offset, q.limit, q.search) for q in missed] == [(2, scan.SCAN_CHUNK, "+3247")]
+
+
+def test_a_bad_scan_offset_starts_from_the_newest(owner_client, line):
+    with provider(followup_data()) as fake:
+        response = owner_client.get(missed_url(line, "?followup=open&scan=-5"))
+    assert response.status_code == 200
+    assert [q.offset for _, k, q in fake.queries if k == "missed"] == [0]
+
+
+def test_nothing_to_follow_up_says_so(owner_client, line):
+    with provider({SUPPORT_KEY: []}):
+        html = owner_client.get(missed_url(line, "?followup=open")).content.decode()
+    assert "No open missed calls here" in html
