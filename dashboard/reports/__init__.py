@@ -1,0 +1,1 @@
+"""Reports over a line's calls: the overview page (aggregates, charts) and CSV export."""

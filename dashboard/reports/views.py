@@ -1,0 +1,112 @@
+"""The overview page (lazily loaded content) and the CSV export of a call table."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from itertools import chain
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.vary import vary_on_headers
+
+from dashboard.calls.filters import CallFilterForm
+from dashboard.lines.access import line_view
+from dashboard.lines.models import Line
+from dashboard.reports import export
+from dashboard.reports.overview import DateRange, resolve_range
+from dashboard.reports.reading import CallReader
+from dashboard.reports.service import build_overview
+from dashboard.smsmobileapi.records import CallKind
+
+# A longer range makes a daily chart of unreadable slivers and a very long upstream read.
+MAX_DAYS = 366
+QUICK_DAYS = (7, 30, 90)
+
+
+def _overview_context(request: HttpRequest, line: Line) -> dict:
+    call_filter = CallFilterForm(request.GET).to_filter()
+    problems = [p for p in call_filter.problems]
+    today = timezone.localdate()  # in the viewer's zone (UserTimezoneMiddleware)
+    start, end, shortened = resolve_range(
+        call_filter.date_from, call_filter.date_to, today, max_days=MAX_DAYS
+    )
+    if shortened:
+        problems.append(
+            _("An overview covers at most %(n)d days; it starts on %(start)s instead.")
+            % {"n": MAX_DAYS, "start": start.isoformat()}
+        )
+    period = DateRange(start, end, request.time_zone)
+    params = {"from": start.isoformat(), "to": end.isoformat()}
+    return {
+        "line": line,
+        "lines": Line.objects.visible_to(request.user),
+        "kinds": list(CallKind),
+        "period": period,
+        "params": params,
+        "problems": problems,
+        "quick_ranges": _quick_ranges(today),
+        "content_url": reverse("line-overview-content", kwargs={"line_id": line.pk}),
+        "time_zone": request.time_zone,
+        "hours": range(24),
+    }
+
+
+def _quick_ranges(today: date) -> list[tuple[int, str, str]]:
+    return [(n, (today - timedelta(days=n - 1)).isoformat(), today.isoformat()) for n in QUICK_DAYS]
+
+
+@line_view()
+def overview(request: HttpRequest, line: Line) -> HttpResponse:
+    """The page shell: its content loads lazily from `overview_content` (see the template)."""
+    return render(request, "reports/overview.html", _overview_context(request, line))
+
+
+@line_view()
+@vary_on_headers("HX-Request")
+def overview_content(request: HttpRequest, line: Line) -> HttpResponse:
+    """The computed overview: a fragment for htmx, the whole page for a plain request
+    (the no-JavaScript link, or a reload of a pushed URL)."""
+    context = _overview_context(request, line)
+    context["overview"] = build_overview(line, context["period"], refresh="refresh" in request.GET)
+    template = "reports/overview.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#content"
+    return render(request, template, context)
+
+
+@line_view()
+def export_csv(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
+    """Exactly the table's view (kind, search, dates, sort) across all pages, streamed."""
+    call_filter = CallFilterForm(request.GET).to_filter()
+    # Page and page size do not matter: the export walks every page from the first.
+    query = call_filter.to_query(kind, request.time_zone, extra_rows=0)
+    reader = CallReader(line, kind, query, settings.EXPORT_MAX_ROWS)
+    calls = iter(reader)
+    # Read the first page before answering, so a refused key or a provider failure gets a
+    # readable page with the right status instead of a CSV holding only an error line.
+    first = next(calls, None)
+    if first is None and reader.error is not None:
+        context = {"line": line, "kind": kind, "error": reader.error, "params": call_filter.params}
+        return render(request, "reports/export_failed.html", context, status=502)
+    rows = chain([first], calls) if first is not None else calls
+    response = StreamingHttpResponse(
+        export.stream_csv(
+            rows,
+            reader,
+            kind=kind,
+            tz_name=request.time_zone,
+            language=translation.get_language(),
+        ),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=export.filename(line.label, kind, timezone.localdate())
+    )
+    # Call history is personal data: no shared or browser cache keeps a copy.
+    response["Cache-Control"] = "private, no-store"
+    return response
