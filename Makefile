@@ -52,11 +52,26 @@ serve: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	exec $(VENV)/bin/gunicorn --config dashboard/gunicorn.conf.py dashboard.wsgi
 
+# The services pass re-runs the suite (browser tests aside: they test the UI, not the
+# backends) on PostgreSQL and Redis. Required in CI; elsewhere skipped with a notice
+# when they are not running.
+SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+SERVICES_CACHE_URL ?= redis://127.0.0.1:6379/1
+
 test: install-dev
 	bash .ci/system-deps.sh
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	@if $(PY) -m dashboard.ops.services_check "$(SERVICES_DATABASE_URL)" "$(SERVICES_CACHE_URL)"; then \
+	  echo "== services pass: PostgreSQL + Redis"; \
+	  DATABASE_URL="$(SERVICES_DATABASE_URL)" CACHE_URL="$(SERVICES_CACHE_URL)" REQUIRE_SERVICES=1 \
+	    $(PY) -m pytest -p no:cacheprovider -m "not browser and not services" $(PYTEST_ARGS); \
+	elif [ -n "$$CI" ]; then \
+	  echo "CI: PostgreSQL and Redis are required for the services pass (see above)." >&2; exit 1; \
+	else \
+	  echo "NOTICE: services pass not run: PostgreSQL/Redis not reachable (see above)."; \
+	fi
 
 test-fast: install-dev
 	$(PY) -m pytest -x -q -m "not browser and not services" $(PYTEST_ARGS)
@@ -71,6 +86,7 @@ format: install-dev
 
 bench: install-dev
 	$(PY) bench/run.py
+	$(PY) bench/browser.py
 
 lock:
 	rm -rf /tmp/calls-dashboard-lock && $(PYTHON) -m venv /tmp/calls-dashboard-lock

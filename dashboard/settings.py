@@ -7,6 +7,8 @@ them to a git-ignored `.env`, the test suite seeds test values (tests/settings.p
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 
 import environ
@@ -64,12 +66,19 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "dashboard.smsmobileapi",
+    "dashboard.ops",
     "dashboard.accounts",
     "dashboard.lines",
     "dashboard.calls",
+    "dashboard.followup",
+    "dashboard.reports",
 ]
 
 MIDDLEWARE = [
+    "dashboard.ops.middleware.HealthCheckMiddleware",
+    "dashboard.ops.requestlog.RequestLogMiddleware",
+    # First of ours: a trusted proxy's scheme, host and sub-path, before anything uses them.
+    "dashboard.accounts.proxy.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,6 +88,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # After the security-header middlewares, so its 400/403 refusals carry their headers.
+    "dashboard.accounts.sso.SsoMiddleware",
+    "dashboard.accounts.embed.EmbedMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dashboard.accounts.middleware.UserTimezoneMiddleware",
     "dashboard.calls.middleware.HtmxLoginRedirectMiddleware",
@@ -95,29 +107,55 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dashboard.accounts.sso.sso_context",
             ],
         },
     },
 ]
 
+
 # DATABASE AND CACHE
 # ------------------------------------------------------------------------------
+def _database() -> dict:
+    """DATABASE_URL, or SQLite in DATA_DIR; a malformed URL is reported by its name."""
+    if "DATABASE_URL" not in env:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)  # SQLite creates the file, not its folder
+        return env.db_url_config(f"sqlite:///{DATA_DIR / 'dashboard.sqlite3'}")
+    try:
+        config = env.db("DATABASE_URL")
+    except Exception as exc:  # django-environ raises ValueError, KeyError, ...
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL ({exc}).") from None
+    if not str(config.get("ENGINE", "")).startswith("django.") or not config.get("NAME"):
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not a valid database URL: expected e.g. "
+            "postgres://user:password@host:5432/name or sqlite:////path/to/db.sqlite3."
+        )
+    return config
+
+
+def _cache() -> dict:
+    try:
+        return env.cache("CACHE_URL", default="locmemcache://calls-dashboard")
+    except Exception as exc:
+        raise ImproperlyConfigured(f"CACHE_URL is not a valid cache URL ({exc}).") from None
+
+
 # SQLite in DATA_DIR by default; PostgreSQL with DATABASE_URL=postgres://...
-if "DATABASE_URL" not in env:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)  # SQLite creates the file, not its folder
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'dashboard.sqlite3'}"),
-}
+DATABASES = {"default": _database()}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Sessions live in the database (Django's default backend): every instance sees every
+# login, and a Redis outage degrades caching without logging anyone out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Local memory by default; redis://host:6379/0 shares the cache between instances.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://calls-dashboard")}
+CACHES = {"default": _cache()}
 
 # AUTH
 # ------------------------------------------------------------------------------
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# With SSO, logging out goes to the proxy's sign-out URL instead (SSO_LOGOUT_URL, below).
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -128,13 +166,15 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # STATIC FILES
 # ------------------------------------------------------------------------------
-STATIC_URL = "static/"
+# Absolute on purpose: whitenoise matches it against the path without the sub-path, and
+# the storage below adds the request's sub-path (/calls/static/…) to every URL it builds.
+STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed, content-hashed names: cacheable forever, https://whitenoise.readthedocs.io
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "dashboard.accounts.proxy.PrefixedManifestStaticFilesStorage"},
 }
 
 # SECURITY
@@ -177,6 +217,11 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 # ------------------------------------------------------------------------------
 # Fernet keys, comma-separated, newest first: the first encrypts, all decrypt.
 FIELD_ENCRYPTION_KEYS = [k.strip() for k in _required("FIELD_ENCRYPTION_KEYS").split(",")]
+# Days the access log (who opened which line's calls: personal data) is kept;
+# `manage.py prune_access_log` (run it daily) deletes older rows.
+ACCESS_LOG_RETENTION_DAYS = env.int("ACCESS_LOG_RETENTION_DAYS", default=90)
+if ACCESS_LOG_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("ACCESS_LOG_RETENTION_DAYS must be at least 1.")
 
 # UPSTREAM
 # ------------------------------------------------------------------------------
@@ -191,19 +236,185 @@ SMSMOBILEAPI_TIMEZONE = env.str("SMSMOBILEAPI_TIMEZONE", default="UTC")
 # Latency the in-process demo upstream adds to each answer (seconds), to make it feel real.
 DEMO_UPSTREAM_LATENCY = env.float("DEMO_UPSTREAM_LATENCY", default=0.0)
 
+# UPSTREAM CACHE
+# ------------------------------------------------------------------------------
+# The provider's data changes every few minutes at best (the phone syncs in the
+# background), so a short cache loses nothing a user could notice. See calls/cache.py.
+# Seconds an answer is served without asking the provider again.
+CALLS_CACHE_TTL = env.float("CALLS_CACHE_TTL", default=30.0)
+# Seconds the last good answer is kept, to be shown (marked stale) when the provider fails.
+CALLS_CACHE_STALE_TTL = env.float("CALLS_CACHE_STALE_TTL", default=15 * 60.0)
+# Seconds a fetch holds its single-flight lock (and identical requests wait for it): longer
+# than a fetch can take (read timeout + connect retries), so a crashed holder frees it.
+CALLS_CACHE_LOCK_TIMEOUT = env.float(
+    "CALLS_CACHE_LOCK_TIMEOUT",
+    default=SMSMOBILEAPI_READ_TIMEOUT + 2 * SMSMOBILEAPI_CONNECT_TIMEOUT + 1,
+)
+# After a provider error or 429 a line's calls pause: first this many seconds, doubling
+# on each further failure up to CALLS_BACKOFF_MAX; a longer Retry-After always wins.
+CALLS_BACKOFF_BASE = env.float("CALLS_BACKOFF_BASE", default=5.0)
+CALLS_BACKOFF_MAX = env.float("CALLS_BACKOFF_MAX", default=300.0)
+# At most one forced Refresh per line per this many seconds; other presses get the cache.
+CALLS_REFRESH_INTERVAL = env.float("CALLS_REFRESH_INTERVAL", default=10.0)
+
+# REPORTS
+# ------------------------------------------------------------------------------
+# The provider has no totals or aggregates: reports read page after page, so each is capped.
+# Calls of each kind one overview reads per period (beyond: the page says what was left out).
+OVERVIEW_MAX_ROWS = env.int("OVERVIEW_MAX_ROWS", default=5000)
+# Seconds a computed overview is reused for the same key, days and zone.
+OVERVIEW_CACHE_SECONDS = env.int("OVERVIEW_CACHE_SECONDS", default=120)
+# Rows one CSV export holds at most (a last line says so when it stops there).
+EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=10_000)
+if min(OVERVIEW_MAX_ROWS, EXPORT_MAX_ROWS) < 1:
+    raise ImproperlyConfigured("OVERVIEW_MAX_ROWS and EXPORT_MAX_ROWS must be at least 1.")
+
 # LOGGING
 # ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "plain" for people, "json" for log pipelines: one object per line, request fields included.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "()": "dashboard.ops.requestlog.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "dashboard.ops.requestlog.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # httpx logs every request URL, query string (and so the API key) included, at
         # INFO; the client also redacts at the source (dashboard/smsmobileapi/logs.py).
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # Our request log replaces Django's own per-request lines.
+        "django.server": {"level": "WARNING"},
     },
 }
+
+# OPERATIONS
+# ------------------------------------------------------------------------------
+# /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset disables it.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Peers whose X-Forwarded-* and X-Request-ID headers are believed (CIDR list).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+
+# SINGLE SIGN-ON, SUB-PATH AND EMBEDDING
+# ------------------------------------------------------------------------------
+# README, "Behind an SSO proxy"; code in dashboard/accounts/proxy.py, sso.py, embed.py.
+def _cidrs(name: str, values: list[str]) -> list[str]:
+    networks = []
+    for value in (v.strip() for v in values):
+        if not value:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(value, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not an IP address or network (e.g. 10.0.0.5/32)."
+            ) from None
+    return networks
+
+
+# Validated here: a typo must stop the app, not silently trust nobody (or everybody).
+TRUSTED_PROXIES = _cidrs("TRUSTED_PROXIES", TRUSTED_PROXIES)
+
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
+
+
+def _header_name(name: str, value: str) -> str:
+    value = value.strip()
+    # Underscores are refused: servers drop such headers, or confuse them with the dashed
+    # name (both become HTTP_X_FORWARDED_USER), the classic way to spoof a trusted header.
+    if value and not _HEADER_NAME.match(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a header name of letters, digits and dashes, such as "
+            "X-Forwarded-User (no underscores)."
+        )
+    return value
+
+
+# Trusted-header login (Grafana's auth.proxy, stricter): off by default.
+SSO_ENABLED = env.bool("SSO_ENABLED", default=False)
+SSO_USER_HEADER = _header_name(
+    "SSO_USER_HEADER", env.str("SSO_USER_HEADER", default="X-Forwarded-User")
+)
+SSO_EMAIL_HEADER = _header_name("SSO_EMAIL_HEADER", env.str("SSO_EMAIL_HEADER", default=""))
+SSO_NAME_HEADER = _header_name("SSO_NAME_HEADER", env.str("SSO_NAME_HEADER", default=""))
+SSO_GROUPS_HEADER = _header_name("SSO_GROUPS_HEADER", env.str("SSO_GROUPS_HEADER", default=""))
+SSO_GROUPS_SEPARATOR = env.str("SSO_GROUPS_SEPARATOR", default=",") or ","
+# Create users the proxy vouches for on first sight; off: only existing users get in.
+SSO_AUTO_SIGNUP = env.bool("SSO_AUTO_SIGNUP", default=True)
+# Groups the groups header never adds nor removes (assigned by hand in the admin).
+SSO_LOCAL_GROUPS = env.list("SSO_LOCAL_GROUPS", default=[])
+SSO_LOGOUT_URL = env.str("SSO_LOGOUT_URL", default="").strip()
+PASSWORD_LOGIN_ENABLED = env.bool("PASSWORD_LOGIN_ENABLED", default=True)
+if SSO_ENABLED and not TRUSTED_PROXIES:
+    # Grafana trusts every peer when its whitelist is empty; we refuse to start instead.
+    raise ImproperlyConfigured(
+        "SSO_ENABLED needs TRUSTED_PROXIES: the addresses of the proxy that sets "
+        f"{SSO_USER_HEADER}. Without it anyone could send that header."
+    )
+if SSO_ENABLED and not SSO_USER_HEADER:
+    raise ImproperlyConfigured("SSO_ENABLED needs SSO_USER_HEADER, e.g. X-Forwarded-User.")
+if not SSO_ENABLED and not PASSWORD_LOGIN_ENABLED:
+    raise ImproperlyConfigured(
+        "PASSWORD_LOGIN_ENABLED=false needs SSO_ENABLED=true, or nobody could log in."
+    )
+if SSO_LOGOUT_URL and not SSO_LOGOUT_URL.startswith(("/", "https://", "http://")):
+    raise ImproperlyConfigured(
+        "SSO_LOGOUT_URL must be a URL (https://auth.example.com/logout) or a path "
+        "(/oauth2/sign_out)."
+    )
+if SSO_ENABLED and SSO_LOGOUT_URL:
+    LOGOUT_REDIRECT_URL = SSO_LOGOUT_URL
+# Both always listed; each checks its switch at run time, so turning one off also ends
+# the sessions it made.
+AUTHENTICATION_BACKENDS = [
+    "dashboard.accounts.sso.PasswordBackend",
+    "dashboard.accounts.sso.SsoBackend",
+]
+
+# A fixed sub-path, when the proxy does not send X-Forwarded-Prefix (that header, from a
+# trusted proxy, wins). Django's own FORCE_SCRIPT_NAME, so commands' URLs carry it too.
+_script_name = env.str("DJANGO_SCRIPT_NAME", default="").strip().rstrip("/")
+if _script_name and not re.fullmatch(r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+", _script_name):
+    raise ImproperlyConfigured("DJANGO_SCRIPT_NAME must be a path such as /calls.")
+FORCE_SCRIPT_NAME = _script_name or None
+
+
+def _origins(name: str, values: list[str]) -> list[str]:
+    origins = []
+    for raw in values:
+        value = raw.strip().rstrip("/")
+        if not value:
+            continue
+        if not re.fullmatch(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?", value):
+            raise ImproperlyConfigured(
+                f"{name}: {raw!r} is not an origin such as https://portal.example.com "
+                "(scheme and host, optional port, no path)."
+            )
+        origins.append(value)
+    return origins
+
+
+# Not embeddable by default (frame-ancestors 'none' and X-Frame-Options: DENY above).
+# Listing the intranet portal's origins lets exactly those frame the dashboard.
+EMBED_ALLOWED_ORIGINS = _origins(
+    "EMBED_ALLOWED_ORIGINS", env.list("EMBED_ALLOWED_ORIGINS", default=[])
+)
+if EMBED_ALLOWED_ORIGINS:
+    SECURE_CSP = {**SECURE_CSP, "frame-ancestors": EMBED_ALLOWED_ORIGINS}
+    # Inside a cross-site iframe the browser sends only SameSite=None cookies, and those
+    # only when Secure: without this, every login inside the portal would loop.
+    SESSION_COOKIE_SAMESITE = "None"
+    CSRF_COOKIE_SAMESITE = "None"
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True

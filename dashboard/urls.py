@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from dashboard.accounts import views as account_views
 from dashboard.calls import views as call_views
 from dashboard.calls.converters import CallKindConverter
+from dashboard.followup import views as followup_views
+from dashboard.ops.metrics import metrics_view
+from dashboard.reports import views as report_views
 
 register_converter(CallKindConverter, "kind")
 
@@ -17,7 +20,26 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/preferences/", account_views.preferences, name="preferences"),
+    # Line management (list, add, settings, key, sharing, delete, audit).
+    path("lines/", include("dashboard.lines.urls")),
     path("lines/<int:line_id>/", call_views.line_home, name="line-home"),
+    # Reports: before the generic per-kind route, should a kind ever be spelled like them.
+    path("lines/<int:line_id>/overview/", report_views.overview, name="line-overview"),
+    path(
+        "lines/<int:line_id>/overview/content/",
+        report_views.overview_content,
+        name="line-overview-content",
+    ),
+    path(
+        "lines/<int:line_id>/<kind:kind>/export.csv",
+        report_views.export_csv,
+        name="line-export",
+    ),
+    # Support workflow: the merged timeline, caller pages, follow-up marks (POST).
+    path("lines/<int:line_id>/all/", call_views.timeline, name="line-timeline"),
+    path("lines/<int:line_id>/callers/<str:number>/", call_views.caller, name="line-caller"),
+    path("lines/<int:line_id>/followup/", followup_views.mark, name="followup-mark"),
     path("lines/<int:line_id>/<kind:kind>/", call_views.call_list, name="line-calls"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
 ]

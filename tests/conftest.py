@@ -102,3 +102,23 @@ def stranger(db) -> User:
 def owner_client(client, owner: User):
     client.force_login(owner)
     return client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _services_pass_really_uses_the_services(django_db_setup, django_db_blocker):
+    """In the services pass (make test sets REQUIRE_SERVICES=1) the suite must run on
+    PostgreSQL and Redis, not silently fall back to SQLite and local memory."""
+    import os
+
+    if os.environ.get("REQUIRE_SERVICES") != "1":
+        return
+    from django.db import connection
+
+    assert connection.vendor == "postgresql", f"services pass on {connection.vendor}"
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    assert isinstance(caches["default"], RedisCache), f"services pass on {caches['default']!r}"
+    with django_db_blocker.unblock():
+        cache.set("services-pass-probe", "1", timeout=5)
+        assert cache.get("services-pass-probe") == "1"

@@ -20,7 +20,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Manifest storage needs collectstatic; tests render templates without running it.
 STORAGES = {
     **STORAGES,  # noqa: F405
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # The production storage without collectstatic: same prefix-aware URLs (/calls/static/…).
+    "staticfiles": {"BACKEND": "dashboard.accounts.proxy.PrefixedStaticFilesStorage"},
 }
 # Serve static files straight from the source folders (no collectstatic in tests).
 WHITENOISE_AUTOREFRESH = True

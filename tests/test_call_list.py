@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from dashboard.smsmobileapi.records import CallKind
@@ -16,8 +17,16 @@ def url(line, kind, query: str = "") -> str:
     return reverse("line-calls", kwargs={"line_id": line.pk, "kind": kind}) + query
 
 
+def _later_window(request) -> bool:
+    """The missed tab also reads the line's unfiltered newest incoming/outgoing calls to
+    show "answered later" (dashboard/followup/later.py); tests/test_followup.py covers it."""
+    unfiltered = set(request.params) == {"offset", "limit", "sort_by", "sort_dir", "apikey"}
+    chunk = request.params.get("limit") == "200"  # tables ask per_page + 1 <= 101 rows
+    return request.path != "/call/missed/list/" and unfiltered and chunk
+
+
 def only_request(demo_upstream):
-    requests = demo_upstream.recorded()
+    requests = [r for r in demo_upstream.recorded() if not _later_window(r)]
     assert len(requests) == 1, requests
     params = dict(requests[0].params)
     params.pop("apikey")
@@ -255,6 +264,7 @@ def test_exactly_a_page_and_a_page_and_one(owner_client, owner):
         _, count, has_next, _ = _page(owner_client, line, "?per_page=25")
         assert (count, has_next) == (25, False)
         conf.set_client(Fixed(26))
+        cache.clear()  # the same URL would otherwise be a cache hit from the first client
         _, count, has_next, _ = _page(owner_client, line, "?per_page=25")
         assert (count, has_next) == (25, True)
         html, count, has_next, has_prev = _page(owner_client, line, "?per_page=25&page=2")
@@ -292,10 +302,10 @@ def test_rows_show_formatted_numbers_durations_and_unknown_names(owner_client, l
     assert 'title="20' in html  # exact time on hover
 
 
-def test_clicking_a_number_filters_by_it(owner_client, line):
+def test_clicking_a_number_opens_its_caller_page(owner_client, line):
     html = owner_client.get(url(line, "missed")).content.decode()
     link = re.search(r'<td class="col-number"[^>]*><a href="([^"]+)"', html).group(1)
-    assert "?q=%2B" in link
+    assert re.fullmatch(rf"/lines/{line.pk}/callers/\+\d+/", link)
 
 
 def test_hostile_names_are_escaped_and_truncated(owner_client, owner):

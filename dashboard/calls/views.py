@@ -1,15 +1,28 @@
 from __future__ import annotations
 
+import dataclasses
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.vary import vary_on_headers
 
+from dashboard.calls.callers import MAX_ROWS_PER_KIND as CALLER_MAX_ROWS
+from dashboard.calls.callers import caller_history
 from dashboard.calls.filters import PER_PAGE_CHOICES, CallFilterForm, quick_ranges
+from dashboard.calls.phone import number_key
 from dashboard.calls.service import fetch_calls
 from dashboard.calls.table import columns_for
+from dashboard.calls.timeline import ALL_KINDS, BadCursor, Cursor, fetch_timeline, timeline_columns
+from dashboard.followup.later import LaterContacts, later_contacts
+from dashboard.followup.marks import events_for_number
+from dashboard.followup.screens import missed_with_followups
+from dashboard.followup.state import followups_for
 from dashboard.lines.access import line_view
+from dashboard.lines.audit import record_line_access
 from dashboard.lines.models import Line
 from dashboard.smsmobileapi.records import CallKind
 
@@ -39,11 +52,18 @@ def line_home(request: HttpRequest, line: Line) -> HttpResponse:
 @line_view()
 @vary_on_headers("HX-Request")
 def call_list(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
+    record_line_access(request, line, kind)  # personal data: who read which calls (throttled)
     if request.session.get(LAST_LINE_SESSION_KEY) != line.pk:  # avoid a session write per request
         request.session[LAST_LINE_SESSION_KEY] = line.pk
     form = CallFilterForm(request.GET)
     call_filter = form.to_filter()
-    page = fetch_calls(line, kind, call_filter, request.time_zone, refresh="refresh" in request.GET)
+    followup_context = {}
+    if kind is CallKind.MISSED:  # marks, "answered later", the "To follow up" view
+        page, followup_context = missed_with_followups(request, line, call_filter)
+    else:
+        page = fetch_calls(
+            line, kind, call_filter, request.time_zone, refresh="refresh" in request.GET
+        )
     context = {
         "line": line,
         "lines": Line.objects.visible_to(request.user),
@@ -56,9 +76,91 @@ def call_list(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
         "per_page_choices": PER_PAGE_CHOICES,
         "quick_ranges": quick_ranges(timezone.localdate()),
         "time_zone": request.time_zone,
+        **followup_context,
     }
     template = "calls/call_list.html"
     # htmx swaps only the results; a history-restore request needs the whole page.
     if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
     return render(request, template, context)
+
+
+# The all-calls timeline and caller pages -------------------------------------------------
+
+
+@line_view()
+@vary_on_headers("HX-Request")
+def timeline(request: HttpRequest, line: Line) -> HttpResponse:
+    """Missed, incoming and outgoing merged newest first; the cursor is in the URL."""
+    record_line_access(request, line, "all")
+    form = CallFilterForm(request.GET)
+    call_filter = form.to_filter()
+    cursor, before, cursor_problem = _timeline_position(request)
+    if cursor_problem:
+        call_filter = dataclasses.replace(
+            call_filter, problems=(*call_filter.problems, cursor_problem)
+        )
+    page = fetch_timeline(
+        line,
+        call_filter,
+        request.time_zone,
+        cursor=cursor,
+        before=before,
+        refresh="refresh" in request.GET,
+    )
+    context = {
+        "line": line,
+        "lines": Line.objects.visible_to(request.user),
+        "kind": ALL_KINDS,
+        "kinds": list(CallKind),
+        "form": form,
+        "filter": page.filter,
+        "page": page,
+        "columns": timeline_columns(),
+        "followups": followups_for(line, page.calls, later_contacts(line)),
+        "per_page_choices": PER_PAGE_CHOICES,
+        "quick_ranges": quick_ranges(timezone.localdate()),
+        "time_zone": request.time_zone,
+    }
+    template = "calls/call_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#results"
+    return render(request, template, context)
+
+
+def _timeline_position(request: HttpRequest) -> tuple[Cursor | None, Cursor | None, str]:
+    """(cursor, before, problem): a bad value falls back to the newest calls, with a word."""
+    try:
+        cursor = Cursor.parse(request.GET["cursor"]) if request.GET.get("cursor") else None
+        before = Cursor.parse(request.GET["before"]) if request.GET.get("before") else None
+    except BadCursor:
+        return (
+            None,
+            None,
+            str(_("The page position in the link was not understood; showing the newest calls.")),
+        )
+    return cursor, before, ""
+
+
+@line_view()
+def caller(request: HttpRequest, line: Line, number: str) -> HttpResponse:
+    """Every call with one number on this line, with its follow-up marks."""
+    key = number_key(number, line.default_region)
+    if not key:  # a hand-edited link: say so where the user can pick a real number
+        messages.error(request, _("“%(text)s” is not a phone number.") % {"text": number[:40]})
+        return redirect("line-timeline", line_id=line.pk)
+    if key != number:  # one address per caller, however the number was written
+        return redirect("line-caller", line_id=line.pk, number=key)
+    record_line_access(request, line, "caller")
+    history = caller_history(line, key, refresh="refresh" in request.GET)
+    later = LaterContacts.from_calls(history.calls, line.default_region)
+    context = {
+        "line": line,
+        "history": history,
+        "followups": followups_for(line, history.calls, later),
+        "events": events_for_number(line, key),
+        "max_per_kind": CALLER_MAX_ROWS,
+        "capped_labels": ", ".join(k.label for k in history.capped),
+        "time_zone": request.time_zone,
+    }
+    return render(request, "calls/caller.html", context)

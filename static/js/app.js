@@ -16,6 +16,14 @@
     });
   });
 
+  // Phones: fold the dates and page size behind their summary, unless a date is in use
+  // (the filter that is on must stay visible). Without JavaScript they stay open.
+  var moreFilters = document.getElementById("more-filters");
+  var filterForm = document.getElementById("filters");
+  if (moreFilters && filterForm && window.matchMedia("(max-width: 640px)").matches) {
+    if (!filterForm.elements.from.value && !filterForm.elements.to.value) moreFilters.open = false;
+  }
+
   // Quick ranges fill the date inputs and submit the filter form (one request, one URL).
   document.addEventListener("click", function (event) {
     var chip = event.target.closest("[data-set-from]");
@@ -37,6 +45,32 @@
     var region = document.getElementById("results");
     if (region) region.removeAttribute("aria-busy");
   });
+  // Keep keyboard focus where it was when the results are replaced. htmx restores focus
+  // only to elements with an id; a sort header or pager link is found again by its place
+  // in the new table, anything else falls back to the results region (never the page top).
+  var focusAfterSwap = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    focusAfterSwap = null;
+    if (!target || target.id !== "results" || !active || !target.contains(active)) return;
+    var header = active.closest("th");
+    if (header && header.classList.length) {
+      focusAfterSwap = "#results th." + CSS.escape(header.classList[0]) + " a";
+    } else if (active.getAttribute("rel")) {
+      focusAfterSwap = "#results a[rel='" + CSS.escape(active.getAttribute("rel")) + "']";
+    } else {
+      focusAfterSwap = "#results-region";
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var selector = focusAfterSwap;
+    focusAfterSwap = null;
+    if (!selector || (document.activeElement && document.activeElement !== document.body)) return;
+    var next = document.querySelector(selector) || document.getElementById("results-region");
+    if (next) next.focus();
+  });
+
   // An htmx request that failed at the network level gets a visible message, not silence.
   document.addEventListener("htmx:sendError", function () {
     var region = document.getElementById("results");
