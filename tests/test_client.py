@@ -204,18 +204,68 @@ def test_it_skips_rows_without_a_usable_time_and_counts_them():
     assert batch.skipped_rows == 2
 
 
-def test_it_keeps_unknown_fields_as_extras_but_never_a_key():
+def test_it_ignores_unknown_fields_so_nothing_unexpected_is_kept():
     def handler(request):
         row = {
             "phone_number": "+1",
             "call_date_ms": 1763647391000,
             "sim": "2",
-            "apikey_copy": SECRET,
+            "api_key": SECRET,
+            "url": f"https://x/?apikey={SECRET}",
         }
         return httpx.Response(200, json={"success": True, "rows": [row]})
 
     (call,) = mock_client(handler).list_calls(SECRET, CallKind.OUTGOING, CallQuery()).calls
-    assert dict(call.extras) == {"sim": "2"}
+    assert SECRET not in repr(call)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"phone_number": "+1", "call_date_ms": 253402300799000},
+        {"phone_number": "+1", "call_date_ms": -5},
+        {"phone_number": "+1", "call_datetime_utc": "0001-01-01 00:00:00"},
+        {"phone_number": "+1", "call_datetime_utc": "9999-12-31T23:59:59-01:00"},
+        {
+            "phone_number": "+1",
+            "call_date_ms": 1763647391000,
+            "create_at": "0001-01-01T00:00:00+01:00",
+        },
+    ],
+)
+def test_impossible_call_times_are_skipped_not_fatal(row):
+    def handler(request):
+        return httpx.Response(200, json={"success": True, "rows": [row]})
+
+    batch = mock_client(handler).list_calls(SECRET, CallKind.INCOMING, CallQuery())
+    # A call whose own time is impossible is skipped; an impossible creation time is dropped.
+    assert batch.skipped_rows == 1 or (batch.calls and batch.calls[0].created_at is None)
+
+
+def test_a_body_that_stalls_after_the_headers_is_a_timeout_without_the_key():
+    class StallingStream(httpx.SyncByteStream):
+        def __iter__(self):
+            yield b'{"success": true, "rows": ['
+            raise httpx.ReadTimeout("stalled")
+
+    def handler(request):
+        return httpx.Response(200, stream=StallingStream())
+
+    with pytest.raises(errors.UpstreamTimeout) as raised:
+        mock_client(handler).list_calls(SECRET, CallKind.INCOMING, CallQuery())
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    assert SECRET not in repr(raised.value) and SECRET not in str(raised.value)
+
+
+def test_a_connection_cut_mid_body_is_unreachable():
+    class CutStream(httpx.SyncByteStream):
+        def __iter__(self):
+            yield b"{"
+            raise httpx.RemoteProtocolError("peer closed connection")
+
+    client = mock_client(lambda request: httpx.Response(200, stream=CutStream()))
+    with pytest.raises(errors.UpstreamUnreachable):
+        client.list_calls(SECRET, CallKind.MISSED, CallQuery())
 
 
 # Errors ---------------------------------------------------------------------------------

@@ -97,3 +97,27 @@ def test_transport_failures_log_and_raise_without_the_key(client, owner, all_log
 )
 def test_redact_removes_keys_from_urls_and_json(text, expected):
     assert expected in redact(text) and "abc123" not in redact(text)
+
+
+def test_a_debug_error_page_does_not_show_the_key(client, owner, settings, monkeypatch):
+    """An unexpected bug below the upstream call, with DEBUG on: Django's technical 500
+    page lists every frame's local variables; the ones holding the key are masked."""
+    settings.DEBUG = True
+    # Built, not written: the debug page also quotes this test's own source lines.
+    key = "-".join(["demo", "s3cr3t", "key"])
+    line = make_line(owner, key)
+
+    def explode(self, path, params):
+        raise RuntimeError("unexpected bug while talking to the provider")
+
+    monkeypatch.setattr(SmsMobileApiClient, "_send", explode)
+    client.force_login(owner)
+    client.raise_request_exception = False
+    response = client.get(
+        reverse("line-calls", kwargs={"line_id": line.pk, "kind": "incoming"}),
+        HTTP_ACCEPT="text/html",
+    )
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "unexpected bug" in html  # it really is the technical page, with frames
+    assert key not in html

@@ -31,23 +31,23 @@ import hashlib
 import json
 import logging
 import math
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from dashboard.lines import crypto
 from dashboard.lines.crypto import KeyDecryptionError
 from dashboard.lines.models import Line
 from dashboard.ops.metrics import BACKOFF_ACTIVATIONS, SINGLE_FLIGHT_WAITS
+from dashboard.ops.requestlog import request_memo
+from dashboard.ops.safe_cache import safe_cache
 from dashboard.smsmobileapi.client import build_params
 from dashboard.smsmobileapi.conf import get_client
 from dashboard.smsmobileapi.errors import (
@@ -148,6 +148,7 @@ def cache_keys(fingerprint: str, kind: CallKind, params: dict[str, str]) -> Cach
     )
 
 
+@sensitive_variables()
 def fetch_batch(line: Line, kind: CallKind, query: CallQuery, *, refresh: bool = False) -> Fetched:
     """One batch of `kind` calls for `line`: fresh from the cache, else fetched once for
     every identical concurrent request, else stale or an error while the provider fails."""
@@ -156,10 +157,16 @@ def fetch_batch(line: Line, kind: CallKind, query: CallQuery, *, refresh: bool =
     except KeyDecryptionError:
         return Fetched(batch=None, fetched_at=None, error=StoredKeyUnreadable())
     keys = cache_keys(crypto.fingerprint(api_key), kind, build_params(kind, query))
-    flight = _Flight(
-        keys, Policy.from_settings(), lambda: get_client().list_calls(api_key, kind, query)
-    )
+    # The fetch closes over the line, not the key: only frames marked sensitive ever hold
+    # the key in clear, so a traceback or debug page cannot show it.
+    flight = _Flight(keys, Policy.from_settings(), lambda: _list_calls(line, kind, query))
     return flight.run(refresh=refresh)
+
+
+@sensitive_variables()
+def _list_calls(line: Line, kind: CallKind, query: CallQuery) -> CallBatch:
+    api_key = line.get_api_key()
+    return get_client().list_calls(api_key, kind, query)
 
 
 # Stored shapes --------------------------------------------------------------------------
@@ -176,15 +183,12 @@ class _Entry:
 
 
 # Calls are stored as plain tuples: unpickling frozen slotted dataclasses field by field
-# is slow (it dominated a cache hit), and MappingProxyType extras do not pickle at all.
+# is slow (it dominated a cache hit).
 _ROW_FIELDS = tuple(f.name for f in dataclasses.fields(Call) if f.name != "kind")
 
 
 def _pack_entry(batch: CallBatch, at: float) -> dict[str, Any]:
-    rows = tuple(
-        tuple(dict(c.extras) if name == "extras" else getattr(c, name) for name in _ROW_FIELDS)
-        for c in batch.calls
-    )
+    rows = tuple(tuple(getattr(c, name) for name in _ROW_FIELDS) for c in batch.calls)
     return {
         "at": at,
         "fields": _ROW_FIELDS,
@@ -208,9 +212,7 @@ def _unpack_entry(value: object, now: float, stale_ttl: float) -> _Entry | None:
         kind = CallKind(value["kind"])
         calls = []
         for row in value["rows"]:
-            fields = dict(zip(_ROW_FIELDS, row, strict=True))
-            fields["extras"] = MappingProxyType(fields["extras"])
-            calls.append(Call(kind=kind, **fields))
+            calls.append(Call(kind, *row))
         batch = CallBatch(
             kind=kind,
             calls=tuple(calls),
@@ -251,69 +253,7 @@ class _Backoff:
             return None
 
 
-# The cache, made safe -------------------------------------------------------------------
-
-
-class _SafeCache:
-    """Django's default cache; any failure logs a warning and reads as "not cached"."""
-
-    _warned_at = 0.0
-    _warn_lock = threading.Lock()
-    WARN_EVERY = 60.0  # a down Redis must not write a warning per request
-
-    def get_many(self, keys: list[str]) -> dict[str, Any]:
-        try:
-            return cache.get_many(keys)
-        except Exception as exc:
-            self._warn("read", exc)
-            return {}
-
-    def get(self, key: str) -> Any:
-        return self.get_many([key]).get(key)
-
-    def add(self, key: str, value: object, timeout: float) -> bool | None:
-        """True when added, False when the key exists, None when the cache is unusable."""
-        try:
-            return cache.add(key, value, timeout=_timeout(timeout))
-        except Exception as exc:
-            self._warn("lock", exc)
-            return None
-
-    def set(self, key: str, value: object, timeout: float) -> None:
-        try:
-            cache.set(key, value, timeout=_timeout(timeout))
-        except Exception as exc:
-            self._warn("write", exc)
-
-    def delete(self, key: str) -> None:
-        try:
-            cache.delete(key)
-        except Exception as exc:
-            self._warn("delete", exc)
-
-    @classmethod
-    def _warn(cls, operation: str, exc: Exception) -> None:
-        with cls._warn_lock:
-            now = time.monotonic()
-            if cls._warned_at and now - cls._warned_at < cls.WARN_EVERY:
-                return
-            cls._warned_at = now
-        # The exception's type and text only: cache errors do not hold API keys, but
-        # their tracebacks would hold the values being written.
-        logger.warning(
-            "cache %s failed (%s: %s); serving without the cache",
-            operation,
-            type(exc).__name__,
-            exc,
-        )
-
-
-def _timeout(seconds: float) -> int:
-    # Whole seconds: Redis' SET EX and the memcached protocol take integers.
-    return max(1, math.ceil(seconds))
-
-
-_store = _SafeCache()
+_store = safe_cache
 
 
 # One fetch ------------------------------------------------------------------------------
@@ -346,8 +286,16 @@ class _Flight:
         return self._single_flight(entry, backoff, newer_than)
 
     def _may_refresh(self) -> bool:
-        added = _store.add(self.keys.refresh, 1, self.policy.refresh_interval)
-        return added is not False
+        # One decision per line per request: a page built from several upstream queries
+        # (timeline, caller page, overview) refreshes all of them or none.
+        memo = request_memo()
+        memo_key = ("refresh-granted", self.keys.refresh)
+        if memo is not None and memo_key in memo:
+            return memo[memo_key]
+        granted = _store.add(self.keys.refresh, 1, self.policy.refresh_interval) is not False
+        if memo is not None:
+            memo[memo_key] = granted
+        return granted
 
     # Single flight ------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ replaced by its default and reported as a message next to the filters.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -25,6 +26,8 @@ DIR_VALUES = ("asc", "desc")
 MAX_PAGE = 10_000
 # No SMSMobileAPI account predates this; earlier dates are typos.
 MIN_DATE = date(2000, 1, 1)
+# Day arithmetic near 9999-12-31 overflows; call logs of the 22nd century are typos too.
+MAX_DATE = date(2199, 12, 31)
 FILTER_PARAMS = ("q", "from", "to", "sort", "dir", "page", "per_page")
 
 
@@ -125,7 +128,7 @@ class CallFilterForm(forms.Form):
         return {"date_from": "from", "date_to": "to"}.get(field_name, field_name)
 
     def clean_q(self) -> str:
-        return clean_search(self.cleaned_data.get("q") or "")
+        return phone_search(clean_search(self.cleaned_data.get("q") or ""))
 
     def clean_date_from(self) -> date | None:
         return self._clean_day("date_from")
@@ -137,6 +140,8 @@ class CallFilterForm(forms.Form):
         value = self.cleaned_data.get(name)
         if value is not None and value < MIN_DATE:
             raise forms.ValidationError(_("Dates before 2000 are not supported."))
+        if value is not None and value > MAX_DATE:
+            raise forms.ValidationError(_("Dates after 2199 are not supported."))
         return value
 
     def clean(self):
@@ -175,6 +180,19 @@ class CallFilterForm(forms.Form):
             per_page=data.get("per_page") or DEFAULT_PER_PAGE,
             problems=tuple(problems),
         )
+
+
+# A search made only of digits and the usual phone punctuation is a number being typed.
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]*\d[\d\s().\-/]*$")
+_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
+
+
+def phone_search(text: str) -> str:
+    """'+32 470 12-34' -> '+324701234': people type numbers grouped, the provider stores
+    them without spaces and matches with LIKE, so the grouping would match nothing."""
+    if _PHONE_LIKE.match(text):
+        return _PHONE_PUNCTUATION.sub("", text)
+    return text
 
 
 def quick_ranges(today: date) -> list[tuple[str, date | None, date | None]]:

@@ -23,9 +23,10 @@ def _clean_text(text: str) -> str:
 def _parse_time(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        # Year 1 or 9999 with an offset overflows when moved to UTC.
+        return parsed.astimezone(UTC) if parsed.tzinfo else None
+    except (ValueError, OverflowError):
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else None
 
 
 class MarkForm(forms.Form):

@@ -12,9 +12,14 @@ holds every call of its number and builds the index from those instead.
 
 from __future__ import annotations
 
+import contextvars
+import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+
+from django.db import connections
 
 from dashboard.calls.cache import fetch_batch
 from dashboard.calls.phone import number_key
@@ -55,6 +60,7 @@ class LaterContacts:
         self._done: dict[CallKind, bool] = dict.fromkeys(LATER_KINDS, False)
         self._chunks: dict[CallKind, int] = dict.fromkeys(LATER_KINDS, 0)
         self._failed: set[CallKind] = set()
+        self._lock = threading.Lock()
 
     @classmethod
     def from_calls(cls, calls: Iterable[Call], region: str) -> LaterContacts:
@@ -65,10 +71,11 @@ class LaterContacts:
         return index
 
     def _add(self, calls: Iterable[Call]) -> None:
-        for call in calls:
-            key = number_key(call.number, self.region)
-            if key and (key not in self.latest or call.started_at > self.latest[key]):
-                self.latest[key] = call.started_at
+        keyed = [(number_key(call.number, self.region), call.started_at) for call in calls]
+        with self._lock:  # the two kinds may be read in parallel threads
+            for key, started_at in keyed:
+                if key and (key not in self.latest or started_at > self.latest[key]):
+                    self.latest[key] = started_at
 
     def _covers(self, kind: CallKind, when: datetime) -> bool:
         oldest = self._oldest[kind]
@@ -76,22 +83,47 @@ class LaterContacts:
         return self._done[kind] or (oldest is not None and oldest <= when)
 
     def _read_back_to(self, when: datetime) -> None:
-        for kind in LATER_KINDS:
-            while (
-                not self._covers(kind, when)
-                and kind not in self._failed
-                and self._chunks[kind] < self.max_chunks
-            ):
-                rows = self.fetch(kind, self._chunks[kind] * CHUNK, CHUNK)
-                if rows is None:
-                    self._failed.add(kind)
-                    break
-                self._chunks[kind] += 1
-                self._add(rows)
-                if rows:
-                    self._oldest[kind] = min(c.started_at for c in rows)
-                if len(rows) < CHUNK:
-                    self._done[kind] = True
+        kinds = [k for k in LATER_KINDS if self._needs_reading(k, when)]
+        if len(kinds) < 2:
+            for kind in kinds:
+                self._read_kind(kind, when)
+            return
+        # Incoming and outgoing are independent upstream reads: on a cold cache, doing them
+        # side by side halves the wait. copy_context keeps the request log's fields.
+        with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
+            futures = [
+                pool.submit(contextvars.copy_context().run, self._read_kind_in_thread, kind, when)
+                for kind in kinds
+            ]
+            for future in futures:
+                future.result()
+
+    def _needs_reading(self, kind: CallKind, when: datetime) -> bool:
+        return (
+            not self._covers(kind, when)
+            and kind not in self._failed
+            and self._chunks[kind] < self.max_chunks
+        )
+
+    def _read_kind_in_thread(self, kind: CallKind, when: datetime) -> None:
+        try:
+            self._read_kind(kind, when)
+        finally:
+            # Database connections are per thread; one opened here must not outlive it.
+            connections.close_all()
+
+    def _read_kind(self, kind: CallKind, when: datetime) -> None:
+        while self._needs_reading(kind, when):
+            rows = self.fetch(kind, self._chunks[kind] * CHUNK, CHUNK)
+            if rows is None:
+                self._failed.add(kind)
+                return
+            self._chunks[kind] += 1
+            self._add(rows)
+            if rows:
+                self._oldest[kind] = min(c.started_at for c in rows)
+            if len(rows) < CHUNK:
+                self._done[kind] = True
 
     def after(self, number: str, when: datetime) -> Later:
         """Was `number` called, or did it call and get answered, after `when`?"""

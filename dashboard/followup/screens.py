@@ -18,7 +18,10 @@ from dashboard.followup.state import followups_for
 from dashboard.lines.models import Line
 from dashboard.smsmobileapi.records import CallKind
 
-FOLLOWUP_COLUMN = Column("followup", str(_("Follow-up")))
+
+def followup_column() -> Column:
+    # Built per request: a label translated at import time would keep that language.
+    return Column("followup", str(_("Follow-up")))
 
 
 def missed_with_followups(
@@ -29,7 +32,7 @@ def missed_with_followups(
     later = later_contacts(line)
     context: dict[str, Any] = {
         "followup_open": False,
-        "columns": [*columns_for(CallKind.MISSED, call_filter), FOLLOWUP_COLUMN],
+        "columns": [*columns_for(CallKind.MISSED, call_filter), followup_column()],
     }
     if request.GET.get("followup") == "open":
         fields = {f.name: getattr(call_filter, f.name) for f in dataclasses.fields(CallFilter)}
@@ -47,4 +50,7 @@ def missed_with_followups(
 def _scan_offset(request: HttpRequest) -> int:
     raw = request.GET.get("scan", "")
     # A bad value restarts the scan from the newest call: nothing to report, no harm.
-    return int(raw) if raw.isdigit() and int(raw) <= MAX_SCAN_OFFSET else 0
+    # isascii: "²".isdigit() is True, yet int("²") fails.
+    if raw.isascii() and raw.isdigit() and int(raw) <= MAX_SCAN_OFFSET:
+        return int(raw)
+    return 0

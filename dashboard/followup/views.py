@@ -4,7 +4,7 @@ without JavaScript the form posts and comes back to the page it was sent from)."
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -55,5 +55,6 @@ def _back(request: HttpRequest, line: Line) -> HttpResponse:
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(target)
+        # Not redirect(target): it would read a bare word ("open") as a URL pattern name.
+        return HttpResponseRedirect(target)
     return redirect("line-calls", line_id=line.pk, kind="missed")

@@ -5,24 +5,21 @@ Neither ever stores a key: audit details hold hints ("…a1b2"), names and statu
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
 from dashboard.lines.models import AccessLogEntry, AuditAction, AuditEvent, Line
+from dashboard.ops.safe_cache import safe_cache
 
 # One access-log row per user, line and kind per this interval: enough to answer "who
 # read this line's calls, and when", without a database write on every page turn.
 ACCESS_LOG_INTERVAL = timedelta(minutes=5)
 COMMAND_LINE_ACTOR = "(command line)"
-
-logger = logging.getLogger(__name__)
 
 
 def record(
@@ -53,14 +50,9 @@ def record_line_access(request: HttpRequest, line: Line, kind: str) -> None:
     # cache.add is atomic: only the first request in the interval writes a row. The cache
     # key holds ids only, never anything derived from the API key.
     throttle_key = f"lines:access-log:{user.pk}:{line.pk}:{kind}"
-    try:
-        first_in_interval = cache.add(
-            throttle_key, 1, timeout=int(ACCESS_LOG_INTERVAL.total_seconds())
-        )
-    except Exception:  # cache down: log every access rather than fail the page
-        logger.warning("access log throttle unavailable (cache error); writing the row anyway")
-        first_in_interval = True
-    if not first_in_interval:
+    # None: the cache is down (safe_cache warned); log every access rather than fail the page.
+    first_in_interval = safe_cache.add(throttle_key, 1, ACCESS_LOG_INTERVAL.total_seconds())
+    if first_in_interval is False:
         return
     AccessLogEntry.objects.create(
         user=user, username=user.get_username(), line=line, line_label=line.label, kind=kind

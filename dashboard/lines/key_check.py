@@ -57,7 +57,7 @@ class KeyCheck:
 ONE_ROW = CallQuery(limit=1)
 
 
-@sensitive_variables("api_key")
+@sensitive_variables()
 def check_api_key(api_key: str) -> KeyCheck:
     """Ask the provider about `api_key`; never raises for upstream failures."""
     client = get_client()

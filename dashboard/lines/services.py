@@ -36,7 +36,7 @@ def duplicate_label_message(label: str) -> str:
     return _("You already have a line called “%(label)s”. Pick another label.") % {"label": label}
 
 
-@sensitive_variables("api_key")
+@sensitive_variables()
 def _checked(api_key: str, check: bool) -> KeyCheck:
     result = check_api_key(api_key) if check else KeyCheck(KeyStatus.UNCHECKED)
     if not result.saves:
@@ -44,7 +44,7 @@ def _checked(api_key: str, check: bool) -> KeyCheck:
     return result
 
 
-@sensitive_variables("api_key")
+@sensitive_variables()
 def create_line(
     owner: AbstractBaseUser,
     label: str,
@@ -79,7 +79,7 @@ def create_line(
     return line, result
 
 
-@sensitive_variables("api_key")
+@sensitive_variables()
 def replace_key(line: Line, api_key: str, *, actor: Actor, check: bool = True) -> KeyCheck:
     """Check the new key live, then swap it in; the old key stays if the new one is rejected."""
     result = _checked(api_key, check)
@@ -107,6 +107,7 @@ def replace_key(line: Line, api_key: str, *, actor: Actor, check: bool = True) -
     return result
 
 
+@sensitive_variables()
 def recheck_key(line: Line, *, actor: Actor) -> KeyCheck:
     """Check the stored key again and remember the answer (a rejected key stays stored)."""
     try:

@@ -25,6 +25,13 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # A proxy's id is echoed into logs and headers: accept only a plain token.
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _fields: ContextVar[dict[str, Any] | None] = ContextVar("request_log_fields", default=None)
+_memo: ContextVar[dict[Any, Any] | None] = ContextVar("request_memo", default=None)
+
+
+def request_memo() -> dict[Any, Any] | None:
+    """A dict living as long as the current request (None outside one), for decisions
+    that must be taken once per request, whichever code path asks first."""
+    return _memo.get()
 
 
 def annotate(**fields: Any) -> None:
@@ -60,6 +67,7 @@ class RequestLogMiddleware:
         request.request_id = request_id
         fields: dict[str, Any] = {"request_id": request_id}
         token = _fields.set(fields)
+        memo_token = _memo.set({})
         started = time.perf_counter()
         try:
             response = self.get_response(request)
@@ -69,6 +77,7 @@ class RequestLogMiddleware:
             raise
         finally:
             _fields.reset(token)
+            _memo.reset(memo_token)
         response[REQUEST_ID_HEADER] = request_id
         fields["status"] = response.status_code
         self._log(request, fields, started)

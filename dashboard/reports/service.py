@@ -6,11 +6,11 @@ import hashlib
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
 from dashboard.lines.crypto import KeyDecryptionError
 from dashboard.lines.models import Line
+from dashboard.ops.safe_cache import safe_cache
 from dashboard.reports.overview import DateRange, KindReading, Overview, summarise
 from dashboard.reports.reading import CallReader
 from dashboard.smsmobileapi.records import Call, CallKind, CallQuery
@@ -70,7 +70,7 @@ def build_overview(line: Line, period: DateRange, *, refresh: bool = False) -> O
     max_rows = settings.OVERVIEW_MAX_ROWS
     key = overview_cache_key(line, period, max_rows)
     if key and not refresh:
-        cached = cache.get(key)
+        cached = safe_cache.get(key)
         if isinstance(cached, Overview):
             return cached
     calls, readings = _read(line, tuple(CallKind), period, max_rows, refresh)
@@ -90,5 +90,5 @@ def build_overview(line: Line, period: DateRange, *, refresh: bool = False) -> O
     )
     # Only complete answers are cached: an error must not stick for the TTL.
     if key and overview.complete:
-        cache.set(key, overview, settings.OVERVIEW_CACHE_SECONDS)
+        safe_cache.set(key, overview, settings.OVERVIEW_CACHE_SECONDS)
     return overview

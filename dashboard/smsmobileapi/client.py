@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from django.views.decorators.debug import sensitive_variables
 
 from dashboard.smsmobileapi import errors, events
 from dashboard.smsmobileapi.events import UpstreamCall
@@ -59,22 +60,6 @@ MAX_SEARCH_LENGTH = 100
 MAX_BODY_BYTES = 5 * 1024 * 1024
 # Rate-limit pauses we accept from Retry-After, so a hostile value cannot park a line forever.
 MAX_RETRY_AFTER = 3600.0
-
-_KNOWN_ROW_FIELDS = frozenset(
-    {
-        "number",
-        "name",
-        "date",
-        "phone_number",
-        "cached_name",
-        "call_date_ms",
-        "call_datetime_utc",
-        "duration_sec",
-        "geo_location",
-        "create_at",
-        "apikey",
-    }
-)
 
 
 def clean_search(text: str) -> str:
@@ -157,6 +142,9 @@ class SmsMobileApiClient:
     def close(self) -> None:
         self._http.close()
 
+    # sensitive_variables() with no names masks every local of these frames, including
+    # the decorator's own `func_args`, where a named list would still show the key.
+    @sensitive_variables()
     def list_calls(self, api_key: str, kind: CallKind, query: CallQuery) -> CallBatch:
         """Fetch one batch of calls of `kind`; raises an `UpstreamError` subclass on failure."""
         if not api_key or not api_key.strip():
@@ -180,18 +168,14 @@ class SmsMobileApiClient:
 
     # Transport ------------------------------------------------------------------------
 
+    @sensitive_variables()
     def _get_json(self, path: str, params: dict[str, str]) -> Any:
-        response = self._send(path, params)
-        try:
-            status = response.status_code
-            content = response.read()
-        finally:
-            response.close()
+        status, retry_after, content = self._send(path, params)
         if len(content) > MAX_BODY_BYTES:
             raise errors.BadResponse("body too large", status=status)
         payload = _decode_json(content)
         if status == 429:
-            raise errors.RateLimited(retry_after=_retry_after(response.headers.get("Retry-After")))
+            raise errors.RateLimited(retry_after=_retry_after(retry_after))
         if status >= 400 or (isinstance(payload, dict) and payload.get("success") is False):
             raise _error_for(status, payload)
         if payload is _NOT_JSON:
@@ -200,14 +184,22 @@ class SmsMobileApiClient:
             raise errors.UnexpectedShape("top level is not an object", status=status)
         return payload
 
-    def _send(self, path: str, params: dict[str, str]) -> httpx.Response:
+    @sensitive_variables()
+    def _send(self, path: str, params: dict[str, str]) -> tuple[int, str | None, bytes]:
+        """(status, Retry-After, body). Every transport failure, including one while the
+        body is read, becomes an UpstreamError without the request (and so the key)."""
         # Only connection failures are retried: the request never reached the provider,
         # so repeating it cannot double any work. Never on timeouts mid-read or on 4xx.
         attempt = 0
         while True:
             try:
                 request = self._http.build_request("GET", path, params=params)
-                return self._http.send(request, stream=True)
+                response = self._http.send(request, stream=True)
+                try:
+                    content = _read_capped(response)
+                finally:
+                    response.close()
+                return response.status_code, response.headers.get("Retry-After"), content
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 if attempt < self.connect_retries:
                     attempt += 1
@@ -261,11 +253,6 @@ class SmsMobileApiClient:
         if started is None:
             return None
         created = _parse_local_datetime(row.get("create_at"), UTC)
-        extras = {
-            str(k)[:64]: _text(v)[:200]
-            for k, v in row.items()
-            if k not in _KNOWN_ROW_FIELDS and not str(k).lower().startswith("apikey")
-        }
         return Call(
             kind=kind,
             number=number,
@@ -274,11 +261,22 @@ class SmsMobileApiClient:
             duration=duration,
             location=location,
             created_at=created,
-            extras=MappingProxyType(dict(list(extras.items())[:20])),
         )
 
 
 _NOT_JSON = object()
+
+
+def _read_capped(response: httpx.Response) -> bytes:
+    """The body, stopping one byte past MAX_BODY_BYTES: a runaway body is refused, not
+    held in memory whole."""
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            break
+    return b"".join(chunks)
 
 
 def _decode_json(content: bytes) -> Any:
@@ -355,9 +353,19 @@ def _parse_ms(value: Any) -> datetime | None:
     if ms is None or ms == 0:
         return None
     try:
-        return datetime.fromtimestamp(ms / 1000, tz=UTC)
+        return _plausible(datetime.fromtimestamp(ms / 1000, tz=UTC))
     except (OverflowError, OSError, ValueError):
         return None
+
+
+# Call times outside this range are corrupt data, and near year 1 or 9999 converting them
+# into a viewer's zone overflows: such rows are skipped like any other malformed row.
+EARLIEST_CALL = datetime(1971, 1, 1, tzinfo=UTC)
+LATEST_CALL = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _plausible(moment: datetime) -> datetime | None:
+    return moment if EARLIEST_CALL <= moment < LATEST_CALL else None
 
 
 _DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
@@ -381,4 +389,7 @@ def _parse_local_datetime(value: Any, zone: tzinfo) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
+    try:
+        return _plausible(parsed.astimezone(UTC))
+    except (OverflowError, ValueError):
+        return None

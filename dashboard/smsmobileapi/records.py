@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from types import MappingProxyType
 
 from django.utils.translation import gettext_lazy as _
 
@@ -56,7 +54,6 @@ class Call:
     duration: int | None = None  # seconds; None for missed calls or when unknown
     location: str = ""
     created_at: datetime | None = None  # when the provider stored the row
-    extras: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
