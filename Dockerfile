@@ -17,6 +17,7 @@ COPY manage.py pyproject.toml ./
 COPY dashboard ./dashboard
 COPY templates ./templates
 COPY static ./static
+# The compiled Japanese catalogue is committed: no gettext needed in the image.
 # collectstatic needs settings, not real secrets: throw-away values for this step only.
 RUN DJANGO_SECRET_KEY=build-only FIELD_ENCRYPTION_KEYS="$(python -m dashboard.envfile --new-key)" \
         python manage.py collectstatic --noinput --verbosity 0 \

@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $(wildcard $(HOME)/.pye
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	    command -v $$p; break; fi; done)
 
-.PHONY: help install install-dev demo serve test test-fast test-services lint format bench browser-deps lock clean
+.PHONY: help install install-dev demo serve test test-fast test-services lint format messages bench browser-deps lock clean
 
 help:
 	@echo "make demo    install, migrate and serve the dashboard on the demo upstream (demo/demo)"
@@ -18,6 +18,7 @@ help:
 	@echo "make serve   run the production server (gunicorn) with the environment's settings"
 	@echo "make bench   run the benchmark harness; results in bench/results.json and .md"
 	@echo "make lint    ruff check and format check"
+	@echo "make messages  update dashboard/locale/ja's catalogue from the code, then compile it"
 
 $(VENV)/.python-ok:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -83,6 +84,16 @@ lint: install-dev
 format: install-dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+# Translations (README, "Development"): extract every marked string into the Japanese
+# catalogue (new ones arrive empty, to be translated), then compile it. Both files are
+# committed; tests/test_i18n.py fails when they are incomplete or stale. Needs gettext.
+MESSAGES_IGNORE := --ignore=bench --ignore=tests --ignore=staticfiles --ignore=data --ignore=node_modules
+
+messages: install .env
+	@export DJANGO_READ_DOT_ENV_FILE=true; \
+	$(PY) manage.py makemessages --locale=ja --no-obsolete --add-location=file $(MESSAGES_IGNORE) && \
+	$(PY) manage.py compilemessages --locale=ja --ignore=.venv $(MESSAGES_IGNORE)
 
 bench: install-dev
 	$(PY) bench/run.py

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
+from django.utils import translation
 
 from dashboard.lines.models import Line
 from dashboard.smsmobileapi import conf
@@ -46,6 +47,14 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test() -> Iterator[None]:
+    """LocaleMiddleware activates a request's language in the thread and leaves it there
+    (the next request sets its own); a Japanese request must not leak into the next test."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from dashboard.accounts.proxy import Refusal, is_from_trusted_proxy
 
@@ -351,11 +352,16 @@ class SsoMiddleware:
                 request.META.get("REMOTE_ADDR") or "an unknown address",
                 ", ".join(sent),
             )
+            # The person in front of this page reads it (the log line above is for the
+            # operator, in English); LocaleMiddleware has already picked their language.
             return Refusal(
                 403,
-                f"Refused: this request carries the sign-in header {sent[0]} but does not "
-                "come from a trusted proxy. Open the dashboard through your company's "
-                "sign-in address.",
+                _(
+                    "Refused: this request carries the sign-in header %(header)s but does not "
+                    "come from a trusted proxy. Open the dashboard through your company's "
+                    "sign-in address."
+                )
+                % {"header": sent[0]},
             )
         SsoMiddleware._end_sso_session(request)
         return None
@@ -374,8 +380,11 @@ class SsoMiddleware:
             logger.warning("sso: %s may not sign in (unknown or inactive)", identity.username)
             return Refusal(
                 403,
-                f"Your sign-in account “{identity.username}” has no access to this dashboard "
-                "(unknown here, or disabled). Ask an administrator for access.",
+                _(
+                    "Your sign-in account “%(username)s” has no access to this dashboard "
+                    "(unknown here, or disabled). Ask an administrator for access."
+                )
+                % {"username": identity.username},
             )
         auth.login(request, user, backend=SSO_BACKEND)
         request.session[CLAIMS_SESSION_KEY] = identity.claims_digest()

@@ -44,6 +44,10 @@ LAUNCH_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+# The browser's language (its Accept-Language). BROWSER_LOCALE=ja-JP runs the suite as a
+# Japanese browser, to check by hand that the Japanese pages pass axe and fit the screen
+# (tests that look for English text then fail, as they should).
+LOCALE = os.environ.get("BROWSER_LOCALE", "en-GB")
 SERIOUS = ("serious", "critical")
 # axe rules whose outcome depends on colours, i.e. on the colour scheme.
 COLOUR_RULES = ("color-contrast", "link-in-text-block")
@@ -96,6 +100,7 @@ class Browse:
         *,
         color_scheme: str = "light",
         viewport: dict[str, int] | None = None,
+        locale: str = LOCALE,
         **options: Any,
     ) -> BrowserContext:
         """A fresh context (own cookies), logged in as `user` when given."""
@@ -103,7 +108,7 @@ class Browse:
             base_url=self.base_url,
             color_scheme=color_scheme,
             viewport=viewport or DESKTOP,
-            locale="en-GB",
+            locale=locale,
             timezone_id="UTC",
             **options,
         )

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.formats import number_format
 from django.utils.safestring import SafeString
+from django.utils.translation import pgettext
 
 from dashboard.reports import svg
 from dashboard.reports.overview import DayCount, heat_level
@@ -20,7 +21,9 @@ def percent(rate: float | None) -> str:
     if rate is None:
         return "—"
     # number_format cuts extra decimals off; round first so 29.79 shows as 29.8.
-    return f"{number_format(round(rate * 100, 1), 1)} %"
+    value = number_format(round(rate * 100, 1), 1)
+    # Translators: a percentage; English puts a space before the sign, Japanese does not.
+    return pgettext("percentage", "%(value)s %%") % {"value": value}
 
 
 @register.filter
