@@ -44,8 +44,22 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")  # Django's own default is America/Chicago.
 USE_TZ = True
+
+# LANGUAGES
+# ------------------------------------------------------------------------------
+# English unless the browser's Accept-Language (or the switcher's cookie) asks for
+# Japanese. Names are each language's own ("日本語"), shown as such by the switcher.
 LANGUAGE_CODE = "en"
 USE_I18N = True
+LANGUAGES = [("en", "English"), ("ja", "日本語")]
+# Compiled catalogues are committed (dashboard/locale/ja/LC_MESSAGES/django.mo); `make messages`
+# rebuilds them and tests/test_i18n.py fails when they are stale or incomplete.
+LOCALE_PATHS = [BASE_DIR / "dashboard" / "locale"]
+# The switcher's choice outlives the session (Django's default cookie ends with the browser).
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+# Only the server reads it; sent like the session cookie (Lax unless embedded, below).
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 ROOT_URLCONF = "dashboard.urls"
 WSGI_APPLICATION = "dashboard.wsgi.application"
@@ -82,6 +96,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Language from the switcher's cookie, else Accept-Language; before CommonMiddleware
+    # (Django's documented place), so every later middleware's messages are translated.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -193,6 +210,9 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "frame-ancestors": [CSP.NONE],
 }
+# https://docs.djangoproject.com/en/6.0/howto/error-reporting/#filtering-error-reports
+# Masks marked variables even with DEBUG on, and anything carrying an apikey parameter.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.ops.error_reports.KeySafeExceptionReporterFilter"
 # https://docs.djangoproject.com/en/6.0/ref/middleware/#x-content-type-options
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # https://docs.djangoproject.com/en/6.0/ref/middleware/#referrer-policy
@@ -206,6 +226,7 @@ SESSION_COOKIE_HTTPONLY = True
 _SECURE = env.bool("DJANGO_SECURE", default=not (DEBUG or DEMO_MODE))
 SESSION_COOKIE_SECURE = _SECURE
 CSRF_COOKIE_SECURE = _SECURE
+LANGUAGE_COOKIE_SECURE = _SECURE
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
 # https://docs.djangoproject.com/en/6.0/ref/settings/#secure-hsts-seconds
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000 if _SECURE else 0)
@@ -418,3 +439,5 @@ if EMBED_ALLOWED_ORIGINS:
     CSRF_COOKIE_SAMESITE = "None"
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SAMESITE = "None"
+    LANGUAGE_COOKIE_SECURE = True

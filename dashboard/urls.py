@@ -20,6 +20,9 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/preferences/", account_views.preferences, name="preferences"),
+    # Django's set_language (POST, CSRF): the top bar's language switcher; it stores the
+    # choice in the language cookie and redirects back to the page it came from.
+    path("i18n/", include("django.conf.urls.i18n")),
     # Line management (list, add, settings, key, sharing, delete, audit).
     path("lines/", include("dashboard.lines.urls")),
     path("lines/<int:line_id>/", call_views.line_home, name="line-home"),

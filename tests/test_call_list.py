@@ -454,3 +454,49 @@ def test_site_home_returns_to_the_line_last_viewed(owner_client, owner, line):
     sales = make_line(owner, "demo-sales", "Sales mobile")
     owner_client.get(url(sales, "incoming"))
     assert owner_client.get("/")["Location"] == url(sales, "missed")
+
+
+def test_tab_links_carry_no_bare_question_mark(owner_client, line):
+    html = owner_client.get(url(line, "incoming")).content.decode()
+    assert f'href="{url(line, "outgoing")}"' in html
+    assert '/?"' not in html
+
+
+def test_the_filter_form_names_the_defaults_the_url_can_leave_out(owner_client, line):
+    html = owner_client.get(url(line, "incoming")).content.decode()
+    assert """data-defaults='{"sort": "date", "dir": "desc", "per_page": "50"}'""" in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("+32 470", "+32470"),
+        ("+32 (0)470 12.34.56", "+32047012345" + "6"),
+        ("0470/12-34-56", "0470123456"),
+        ("Zoë 2", "Zoë 2"),
+        ("Room 101", "Room 101"),
+    ],
+)
+def test_a_number_typed_with_grouping_is_searched_without_it(
+    owner_client, line, demo_upstream, typed, sent
+):
+    from urllib.parse import quote
+
+    owner_client.get(url(line, "incoming", "?q=" + quote(typed)))
+    _, params = only_request(demo_upstream)
+    assert params["q"] == sent
+
+
+def test_the_done_when_scenario_finds_incoming_calls_from_a_grouped_prefix(owner_client, line):
+    # "every incoming call from +32 470 in the last 7 days, longest first, page 2" (the demo
+    # line's Belgian mobiles are +32 47x and too few for a second page in 7 days: 30 days)
+    query = "?q=%2B32+47&from=2026-10-22&to=2026-11-20&sort=duration&dir=desc&page=2&per_page=25"
+    html = owner_client.get(url(line, "incoming", query)).content.decode()
+    numbers = re.findall(r'<td class="col-number"[^>]*><a [^>]*>([^<]+)</a>', html)
+    assert numbers and all(n.startswith("+32 47") for n in numbers)
+    durations = [
+        sum(int(p) * 60**i for i, p in enumerate(reversed(d.split(":"))))
+        for d in re.findall(r'class="col-duration num"[^>]*>([\d:]+)<', html)
+    ]
+    assert durations == sorted(durations, reverse=True)
+    assert "Showing 26–" in html

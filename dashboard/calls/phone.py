@@ -8,6 +8,7 @@ is what marks are stored under and what caller pages are addressed by. No Django
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -35,6 +36,9 @@ def _parse(number: str, region: str) -> phonenumbers.PhoneNumber | None:
     return parsed
 
 
+# A table renders two of these per row and the same callers recur: parsing is the costly
+# part of rendering a cached page, and both functions are pure.
+@functools.lru_cache(maxsize=8192)
 def number_key(number: str, region: str = "") -> str:
     """The E.164 form when the number can be read (using `region` for national forms),
     else its digits (keeping a leading +); "" for hidden or digit-less numbers.
@@ -66,6 +70,7 @@ def search_fragment(key: str) -> str:
     return key
 
 
+@functools.lru_cache(maxsize=8192)
 def display(number: str, region: str = "") -> str:
     """Grouped for reading (`+32 470 12 34 56`); the number as sent when it cannot be read."""
     parsed = _parse(number or "", region or "")

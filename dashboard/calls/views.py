@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dashboard.calls.callers import MAX_ROWS_PER_KIND as CALLER_MAX_ROWS
 from dashboard.calls.callers import caller_history
-from dashboard.calls.filters import PER_PAGE_CHOICES, CallFilterForm, quick_ranges
+from dashboard.calls.filters import DEFAULT_PER_PAGE, PER_PAGE_CHOICES, CallFilterForm, quick_ranges
 from dashboard.calls.phone import number_key
 from dashboard.calls.service import fetch_calls
 from dashboard.calls.table import columns_for
@@ -74,6 +74,7 @@ def call_list(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
         "page": page,
         "columns": columns_for(kind, call_filter),
         "per_page_choices": PER_PAGE_CHOICES,
+        "default_per_page": DEFAULT_PER_PAGE,
         "quick_ranges": quick_ranges(timezone.localdate()),
         "time_zone": request.time_zone,
         **followup_context,
@@ -119,6 +120,7 @@ def timeline(request: HttpRequest, line: Line) -> HttpResponse:
         "columns": timeline_columns(),
         "followups": followups_for(line, page.calls, later_contacts(line)),
         "per_page_choices": PER_PAGE_CHOICES,
+        "default_per_page": DEFAULT_PER_PAGE,
         "quick_ranges": quick_ranges(timezone.localdate()),
         "time_zone": request.time_zone,
     }

@@ -3,15 +3,25 @@
 (function () {
   "use strict";
 
-  // Shareable URLs: leave empty filters (q=&from=) out of the request and the pushed URL.
+  // Shareable URLs: leave empty filters (q=&from=) and values equal to the server's
+  // defaults (data-defaults on the form, e.g. per_page=50) out of the pushed URL.
   document.addEventListener("htmx:configRequest", function (event) {
     var data = event.detail.formData;
     if (!data || event.detail.verb !== "get") return;
-    var empty = [];
+    var defaults = {};
+    var source = event.detail.elt && event.detail.elt.getAttribute("data-defaults");
+    if (source) {
+      try {
+        defaults = JSON.parse(source);
+      } catch (error) {
+        defaults = {};
+      }
+    }
+    var drop = [];
     data.forEach(function (value, key) {
-      if (value === "") empty.push(key);
+      if (value === "" || defaults[key] === value) drop.push(key);
     });
-    empty.forEach(function (key) {
+    drop.forEach(function (key) {
       data.delete(key);
     });
   });
@@ -81,5 +91,22 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var note = document.getElementById("network-error");
     if (note && event.detail.successful) note.hidden = true;
+    var failed = document.getElementById("response-error");
+    if (failed && event.detail.successful) failed.hidden = true;
+  });
+  // A 403/404/500 answer to an htmx request swaps nothing: say so instead of doing nothing.
+  document.addEventListener("htmx:responseError", function () {
+    var region = document.getElementById("results");
+    if (region) region.removeAttribute("aria-busy");
+    var failed = document.getElementById("response-error");
+    if (failed) failed.hidden = false;
+  });
+
+  // The language switcher returns to the page as it is now: htmx may have pushed another
+  // URL (filters, page, sort) since the server wrote `next` into the form.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("lang-switcher")) return;
+    form.elements.next.value = window.location.pathname + window.location.search;
   });
 })();

@@ -264,3 +264,15 @@ def test_refresh_fetches_again_and_updates_the_age_without_changing_the_url(
     assert marker_survived(page)
     assert len(demo_upstream.recorded()) == calls_before + 1  # the refresh skipped any cache
     browse.axe(page, "after a refresh")
+
+
+def test_an_htmx_request_refused_by_the_server_shows_a_banner_not_silence(browse, owner, line):
+    page = browse.page(owner, path=f"/lines/{line.pk}/incoming/")
+    line.delete()  # e.g. its owner deleted it while this page was open
+    page.get_by_label("Search", exact=True).fill("+32")
+    banner = page.locator("#response-error")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("could not be updated")
+    # The 404 is what the banner is about: htmx reports it on the console as well.
+    browse.problems[:] = [p for p in browse.problems if "404" not in p and "responseError" not in p]
+    browse.axe(page, "refused request banner")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import phonenumbers
 from django import template
+from django.template import defaulttags
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
+
+from dashboard.calls.phone import display
 
 register = template.Library()
 
@@ -28,15 +31,7 @@ def duration(seconds: int | None) -> str:
 @register.filter
 def phone(number: str) -> str:
     """Group an international number for reading ('+32 470 12 34 56'); leave others as sent."""
-    if not number or not number.startswith(("+", "00")):
-        return number
-    try:
-        parsed = phonenumbers.parse("+" + number[2:] if number.startswith("00") else number, None)
-    except phonenumbers.NumberParseException:
-        return number
-    if not phonenumbers.is_possible_number(parsed):
-        return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return display(number or "")
 
 
 @register.filter
@@ -53,10 +48,21 @@ def friendly_time(value: datetime | None) -> str:
     if day == today - timedelta(days=1):
         return _("Yesterday %(time)s") % {"time": clock}
     if today - timedelta(days=6) <= day < today:
-        return f"{date_format(local, 'D')} {clock}"
+        # Translators: a weekday of the past week ("Mon") and a clock time ("9:41").
+        return pgettext("friendly time", "%(weekday)s %(time)s") % {
+            "weekday": date_format(local, "D"),
+            "time": clock,
+        }
     if day.year == today.year:
-        return f"{date_format(local, 'j M')} {clock}"
-    return date_format(local, "j M Y")
+        # Translators: a date and a clock time, "12 Nov 14:03".
+        return pgettext("friendly time", "%(date)s %(time)s") % {
+            # Translators: a Django date format (the `date` filter's letters) for a day
+            # of the current year: "12 Nov" in English.
+            "date": date_format(local, pgettext("date format, day of this year", "j M")),
+            "time": clock,
+        }
+    # Translators: a Django date format for a day of another year: "12 Nov 2025".
+    return date_format(local, pgettext("date format, day of another year", "j M Y"))
 
 
 @register.filter
@@ -80,4 +86,13 @@ def ago(value: datetime | None) -> str:
         return _("%(n)d min") % {"n": seconds // 60}
     if seconds < 86400:
         return _("%(n)d h") % {"n": seconds // 3600}
-    return _("%(n)d days") % {"n": seconds // 86400}
+    days = seconds // 86400
+    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+
+
+@register.simple_tag(takes_context=True)
+def query(context, *args, **kwargs) -> str:
+    """Django's {% querystring %}, but "" rather than a bare "?" when nothing is left, so
+    links read /lines/3/incoming/ and not /lines/3/incoming/?."""
+    result = defaulttags.querystring(context, *args, **kwargs)
+    return "" if result == "?" else result
