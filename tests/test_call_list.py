@@ -500,3 +500,32 @@ def test_the_done_when_scenario_finds_incoming_calls_from_a_grouped_prefix(owner
     ]
     assert durations == sorted(durations, reverse=True)
     assert "Showing 26–" in html
+
+
+def test_a_malformed_row_in_the_extra_one_still_shows_next(owner_client, owner):
+    from dashboard.smsmobileapi import conf
+    from dashboard.smsmobileapi.records import Call, CallBatch
+
+    class OneBadRow:
+        def list_calls(self, api_key, kind, query):
+            good = [
+                Call(
+                    kind=kind,
+                    number=f"+3247000{i:04d}",
+                    name="",
+                    started_at=datetime(2026, 1, 1, tzinfo=UTC),
+                )
+                for i in range(query.limit - 1)
+            ]
+            # The provider sent `limit` rows; one of them was too malformed to show.
+            return CallBatch(
+                kind=kind, calls=tuple(good), offset=query.offset, limit=query.limit, skipped_rows=1
+            )
+
+    line = make_line(owner, "demo-y")
+    previous = conf.set_client(OneBadRow())
+    try:
+        _, count, has_next, _ = _page(owner_client, line, "?per_page=25")
+    finally:
+        conf.set_client(previous)
+    assert (count, has_next) == (25, True)

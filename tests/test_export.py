@@ -94,6 +94,18 @@ def test_phone_numbers_are_kept_as_text(number, expected):
     assert number_cell(number) == expected
 
 
+def test_a_name_with_a_semicolon_formula_stays_inside_its_quoted_cell(owner, owner_client):
+    from tests.conftest import make_line
+
+    hostile = make_line(owner, "demo-hostile")
+    _, body = download(owner_client, hostile, "incoming", "")
+    text = body.decode("utf-8-sig")
+    # Every cell is quoted, so a ';' list separator cannot split a cell open.
+    for row in parse(body):
+        for cell in row:
+            assert '"' + cell.replace('"', '""') + '"' in text
+
+
 def test_durations_read_as_hours_minutes_seconds():
     assert [hms(0), hms(187), hms(3725), hms(None)] == ["0:00:00", "0:03:07", "1:02:05", ""]
 
@@ -109,7 +121,7 @@ def test_the_export_is_a_streamed_utf8_csv_attachment_with_a_bom(owner_client, l
         'attachment; filename="support-phone-incoming-'
     )
     assert response["Cache-Control"] == "private, no-store"
-    assert body.startswith(b"\xef\xbb\xbfTime (UTC),Kind,Number,Name,Duration (seconds),")
+    assert body.startswith(b'\xef\xbb\xbf"Time (UTC)","Kind","Number","Name","Duration (seconds)",')
     assert parse(body)[0] == [
         "Time (UTC)",
         "Kind",

@@ -81,3 +81,18 @@ def test_events_summarise_without_secrets(line, owner):
     event = audit.record(line, owner, AuditAction.SHARED_GROUP, group="support")
     assert event.summary == "group support"
     assert str(AuditEvent.objects.get()).endswith("shared_group Support phone")
+
+
+def test_the_admin_shows_lines_read_only_so_no_change_escapes_the_audit_trail(client, line, staff_user):
+    staff_user.is_superuser = True
+    staff_user.save()
+    client.force_login(staff_user)
+    change_url = f"/admin/lines/line/{line.pk}/change/"
+    page = client.get(change_url)
+    assert page.status_code == 200
+    assert "demo-support" not in page.content.decode()
+    assert 'name="label"' not in page.content.decode()  # shown, not editable
+    client.post(change_url, {"label": "Renamed in admin", "owner": line.owner_id})
+    line.refresh_from_db()
+    assert line.label == "Support phone"
+    assert client.post(f"/admin/lines/line/{line.pk}/delete/", {"post": "yes"}).status_code == 403

@@ -70,3 +70,11 @@ def test_json_format_is_one_object_per_line(owner_client, line, caplog):
     payload = json.loads(line_text)
     assert payload["logger"] == "dashboard.request"
     assert payload["kind"] == "missed" and payload["status"] == 200
+
+
+def test_the_log_names_the_route_not_a_path_holding_a_phone_number(owner_client, line, caplog):
+    caplog.set_level(logging.INFO, logger="dashboard.request")
+    owner_client.get(reverse("line-caller", kwargs={"line_id": line.pk, "number": "+32470123456"}))
+    (record,) = request_records(caplog)
+    assert "470123456" not in JsonFormatter().format(record)
+    assert record.fields["path"] == "/lines/<int:line_id>/callers/<str:number>/"

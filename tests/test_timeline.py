@@ -239,3 +239,17 @@ def test_strangers_get_a_404_and_shared_users_see_it(client, line, stranger, sha
     assert client.get(url(line)).status_code == 404
     client.force_login(shared_user)
     assert client.get(url(line)).status_code == 200
+
+
+def test_refresh_on_a_later_timeline_page_keeps_that_page(owner_client, line):
+    from django.urls import reverse
+
+    target = reverse("line-timeline", kwargs={"line_id": line.pk})
+    first = owner_client.get(target).content.decode()
+    import re as _re
+
+    next_link = _re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = owner_client.get(target + next_link if next_link.startswith("?") else next_link)
+    html = second.content.decode()
+    refresh = _re.search(r'class="refresh" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "cursor=" in refresh and "refresh=1" in refresh

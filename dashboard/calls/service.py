@@ -57,15 +57,18 @@ def fetch_calls(
     CACHE_RESULTS.labels(result=result).inc()
     annotate(cache=result)
     rows = fetched.batch.calls if fetched.batch else ()
+    skipped = fetched.batch.skipped_rows if fetched.batch else 0
     return CallPage(
         kind=kind,
         filter=call_filter,
         calls=tuple(rows[: call_filter.per_page]),
-        has_next=len(rows) > call_filter.per_page,
+        # The provider counted the rows we skipped as malformed: so must we, or one bad
+        # row in the extra one would hide every later page.
+        has_next=len(rows) + skipped > call_filter.per_page,
         fetched_at=fetched.fetched_at,
         error=fetched.error,
         stale=fetched.stale,
         source=fetched.source,
-        skipped_rows=fetched.batch.skipped_rows if fetched.batch else 0,
+        skipped_rows=skipped,
         retry_in=fetched.retry_in,
     )

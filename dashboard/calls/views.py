@@ -64,23 +64,36 @@ def call_list(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
         page = fetch_calls(
             line, kind, call_filter, request.time_zone, refresh="refresh" in request.GET
         )
+    # The follow-up context may bring its own columns (the missed tab adds one).
+    extra = {"columns": columns_for(kind, call_filter), **followup_context}
+    return _render_calls(request, line, kind, form, page, **extra)
+
+
+# Where the user is in a list beyond the filter: the timeline's cursors, the follow-up scan.
+POSITION_PARAMS = ("cursor", "before", "scan", "followup")
+
+
+def _render_calls(request, line, kind, form, page, **extra) -> HttpResponse:
+    """The one call-table screen (every kind and the timeline): the whole page, or its
+    results partial for htmx (a history-restore request needs the whole page)."""
+    position = {k: request.GET[k] for k in POSITION_PARAMS if request.GET.get(k)}
     context = {
         "line": line,
         "lines": Line.objects.visible_to(request.user),
         "kind": kind,
         "kinds": list(CallKind),
         "form": form,
-        "filter": call_filter,
+        "filter": page.filter,
         "page": page,
-        "columns": columns_for(kind, call_filter),
+        # Refresh and Try again reload this very view, page position included.
+        "refresh_params": {**page.filter.params, **position, "refresh": "1"},
         "per_page_choices": PER_PAGE_CHOICES,
         "default_per_page": DEFAULT_PER_PAGE,
         "quick_ranges": quick_ranges(timezone.localdate()),
         "time_zone": request.time_zone,
-        **followup_context,
+        **extra,
     }
     template = "calls/call_list.html"
-    # htmx swaps only the results; a history-restore request needs the whole page.
     if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
     return render(request, template, context)
@@ -109,25 +122,15 @@ def timeline(request: HttpRequest, line: Line) -> HttpResponse:
         before=before,
         refresh="refresh" in request.GET,
     )
-    context = {
-        "line": line,
-        "lines": Line.objects.visible_to(request.user),
-        "kind": ALL_KINDS,
-        "kinds": list(CallKind),
-        "form": form,
-        "filter": page.filter,
-        "page": page,
-        "columns": timeline_columns(),
-        "followups": followups_for(line, page.calls, later_contacts(line)),
-        "per_page_choices": PER_PAGE_CHOICES,
-        "default_per_page": DEFAULT_PER_PAGE,
-        "quick_ranges": quick_ranges(timezone.localdate()),
-        "time_zone": request.time_zone,
-    }
-    template = "calls/call_list.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#results"
-    return render(request, template, context)
+    return _render_calls(
+        request,
+        line,
+        ALL_KINDS,
+        form,
+        page,
+        columns=timeline_columns(),
+        followups=followups_for(line, page.calls, later_contacts(line)),
+    )
 
 
 def _timeline_position(request: HttpRequest) -> tuple[Cursor | None, Cursor | None, str]:

@@ -5,7 +5,9 @@ from dashboard.lines.models import AccessLogEntry, AuditEvent, Line
 
 @admin.register(Line)
 class LineAdmin(admin.ModelAdmin):
-    """Read-mostly: the key itself is neither shown nor editable here (only its hint)."""
+    """Read-only: every change to a line goes through the app (dashboard/lines/services.py),
+    where it is checked live and written to the audit trail; the admin would bypass both.
+    The key itself is never shown, only its hint."""
 
     list_display = ("label", "owner", "key_hint", "key_status", "updated_at")
     search_fields = ("label", "owner__username")
@@ -19,11 +21,14 @@ class LineAdmin(admin.ModelAdmin):
         "key_status",
         "key_checked_at",
     )
-    readonly_fields = ("key_hint", "key_status", "key_checked_at")
-    filter_horizontal = ("shared_with_users", "shared_with_groups")
 
     def has_add_permission(self, request) -> bool:
-        # Adding needs a key, which goes through the app's form (live check, encryption).
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -94,7 +94,8 @@ class RequestLogMiddleware:
         user = getattr(request, "user", None)
         fields.update(
             method=request.method,
-            path=request.path,
+            # The route, not the path: caller pages put a phone number in the path.
+            path=_route(request),
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
             user=user.get_username() if user is not None and user.is_authenticated else "-",
             htmx=bool(getattr(request, "htmx", False)),
@@ -107,6 +108,13 @@ class RequestLogMiddleware:
             fields["duration_ms"],
             extra={"request": None, "fields": dict(fields)},
         )
+
+
+def _route(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.route:
+        return "/" + match.route
+    return request.path[:200]
 
 
 class JsonFormatter(logging.Formatter):

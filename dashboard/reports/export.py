@@ -127,7 +127,9 @@ def stream_csv(
     Runs after the view has returned (streaming), when the request's language is no
     longer active: `language` brings it back for the header and closing line.
     """
-    writer = csv.writer(_Echo())
+    # Every cell quoted: a spreadsheet whose list separator is `;` (Belgian, French, German
+    # and Dutch locales) would otherwise split `Bob;=1+2` and evaluate the second half.
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
     zone = ZoneInfo(tz_name)
     with translation.override(language):
         yield BOM + writer.writerow(header(kind, tz_name))

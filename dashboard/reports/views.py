@@ -16,6 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dashboard.calls.filters import CallFilterForm
 from dashboard.lines.access import line_view
+from dashboard.lines.audit import record_line_access
 from dashboard.lines.models import Line
 from dashboard.reports import export
 from dashboard.reports.overview import DateRange, resolve_range
@@ -71,6 +72,7 @@ def overview(request: HttpRequest, line: Line) -> HttpResponse:
 def overview_content(request: HttpRequest, line: Line) -> HttpResponse:
     """The computed overview: a fragment for htmx, the whole page for a plain request
     (the no-JavaScript link, or a reload of a pushed URL)."""
+    record_line_access(request, line, "overview")  # top callers are personal data too
     context = _overview_context(request, line)
     context["overview"] = build_overview(line, context["period"], refresh="refresh" in request.GET)
     template = "reports/overview.html"
@@ -82,6 +84,7 @@ def overview_content(request: HttpRequest, line: Line) -> HttpResponse:
 @line_view()
 def export_csv(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
     """Exactly the table's view (kind, search, dates, sort) across all pages, streamed."""
+    record_line_access(request, line, f"export:{kind}")  # a download is a read, and a big one
     call_filter = CallFilterForm(request.GET).to_filter()
     # Page and page size do not matter: the export walks every page from the first.
     query = call_filter.to_query(kind, request.time_zone, extra_rows=0)
