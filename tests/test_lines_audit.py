@@ -83,7 +83,9 @@ def test_events_summarise_without_secrets(line, owner):
     assert str(AuditEvent.objects.get()).endswith("shared_group Support phone")
 
 
-def test_the_admin_shows_lines_read_only_so_no_change_escapes_the_audit_trail(client, line, staff_user):
+def test_the_admin_shows_lines_read_only_so_no_change_escapes_the_audit_trail(
+    client, line, staff_user
+):
     staff_user.is_superuser = True
     staff_user.save()
     client.force_login(staff_user)
