@@ -529,3 +529,17 @@ def test_a_malformed_row_in_the_extra_one_still_shows_next(owner_client, owner):
     finally:
         conf.set_client(previous)
     assert (count, has_next) == (25, True)
+
+
+def test_cached_rows_are_never_served_in_another_language_or_zone(owner_client, owner, line):
+    from dashboard.accounts.models import Profile
+
+    target = url(line, "incoming")
+    english = owner_client.get(target).content.decode()
+    japanese = owner_client.get(target, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert 'data-label="When"' in english
+    assert 'data-label="When"' not in japanese
+    Profile.objects.create(user=owner, time_zone="Asia/Tokyo")
+    tokyo = owner_client.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert rows(tokyo) != rows(english)  # same calls, other clock times
+    assert "+09:00" in rows(tokyo)[0]

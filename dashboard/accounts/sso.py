@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -41,6 +40,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from dashboard.accounts.proxy import Refusal, is_from_trusted_proxy
+from dashboard.text import has_invisible_characters
 
 logger = logging.getLogger("dashboard.sso")
 
@@ -105,10 +105,6 @@ def _header(request: HttpRequest, name: str) -> str | None:
         return raw
 
 
-def _has_control_characters(value: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value)
-
-
 def clean_username(raw: str, header: str) -> str:
     value = raw.strip()
     if not value:
@@ -128,7 +124,7 @@ def clean_username(raw: str, header: str) -> str:
             f"The {header} header is longer than {MAX_USERNAME_LENGTH} characters, "
             "which is more than a username can be here."
         )
-    if _has_control_characters(value):
+    if has_invisible_characters(value):
         raise SsoHeaderError(f"The {header} header contains control characters.")
     return value
 
@@ -150,7 +146,7 @@ def _clean_email(raw: str | None) -> str | None:
 def _clean_name(raw: str | None) -> str | None:
     if raw is None:
         return None
-    value = " ".join("".join(ch for ch in raw if not _has_control_characters(ch)).split())
+    value = " ".join("".join(ch for ch in raw if not has_invisible_characters(ch)).split())
     return value[:MAX_NAME_LENGTH]
 
 
@@ -162,7 +158,7 @@ def _clean_groups(raw: str | None, separator: str) -> tuple[str, ...] | None:
         name = part.strip()
         if not name:
             continue
-        if len(name) > MAX_GROUP_NAME_LENGTH or _has_control_characters(name):
+        if len(name) > MAX_GROUP_NAME_LENGTH or has_invisible_characters(name):
             logger.warning("sso: ignored a group name that is too long or not printable")
             continue
         names[name] = None

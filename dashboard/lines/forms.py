@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 import phonenumbers
 from django import forms
 from django.contrib.auth import get_user_model
@@ -12,17 +10,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.lines.models import Line
+from dashboard.text import has_invisible_characters
 
 MAX_KEY_LENGTH = 200
 # A key this short would be mostly revealed by its four-character hint; real keys are long.
 MIN_KEY_LENGTH = 8
 MAX_LABEL_LENGTH = Line._meta.get_field("label").max_length
-
-
-def _has_unprintable(text: str) -> bool:
-    # Cc (controls: newlines, tabs, NUL), Cf (zero-width and direction marks), and
-    # line/paragraph separators: invisible in a form, fatal in a query string.
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
 
 
 def clean_api_key_text(value: str | None) -> str:
@@ -39,7 +32,7 @@ def clean_api_key_text(value: str | None) -> str:
             code="too_long",
             params={"length": len(key), "max": MAX_KEY_LENGTH},
         )
-    if _has_unprintable(key):
+    if has_invisible_characters(key):
         raise ValidationError(
             _(
                 "The key contains a line break or another invisible control character. "
@@ -87,7 +80,7 @@ def clean_label_text(value: str | None) -> str:
     label = " ".join((value or "").split())  # one line, single spaces
     if not label:
         raise ValidationError(_("Give the line a label, e.g. “Support phone”."), code="required")
-    if _has_unprintable(label):
+    if has_invisible_characters(label):
         raise ValidationError(_("The label contains invisible control characters."))
     if len(label) > MAX_LABEL_LENGTH:
         raise ValidationError(

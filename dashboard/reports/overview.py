@@ -10,9 +10,10 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from dashboard.smsmobileapi.client import local_midnight
 from dashboard.smsmobileapi.records import Call, CallKind
 
 DEFAULT_DAYS = 30
@@ -39,10 +40,8 @@ class DateRange:
 
     def bounds(self) -> tuple[datetime, datetime]:
         """[first instant, first instant after) in UTC, from the zone's local midnights."""
-        zone = ZoneInfo(self.tz_name)
-        start = datetime.combine(self.start, datetime.min.time(), tzinfo=zone)
-        after = datetime.combine(self.end + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-        return start.astimezone(UTC), after.astimezone(UTC)
+        after = self.end + timedelta(days=1)
+        return local_midnight(self.start, self.tz_name), local_midnight(after, self.tz_name)
 
     def each_day(self) -> list[date]:
         return [self.start + timedelta(days=i) for i in range(self.days)]

@@ -72,19 +72,18 @@ def day_bounds_ms(
     day_from: date | None, day_to: date | None, tz_name: str
 ) -> tuple[int | None, int | None]:
     """Inclusive millisecond bounds for whole calendar days in `tz_name` (DST-correct)."""
-    zone = ZoneInfo(tz_name)
     start = end = None
     if day_from is not None:
-        start = _local_midnight_ms(day_from, zone)
+        start = int(local_midnight(day_from, tz_name).timestamp() * 1000)
     if day_to is not None:
-        end = _local_midnight_ms(day_to + timedelta(days=1), zone) - 1
+        end = int(local_midnight(day_to + timedelta(days=1), tz_name).timestamp() * 1000) - 1
     return start, end
 
 
-def _local_midnight_ms(day: date, zone: ZoneInfo) -> int:
+def local_midnight(day: date, tz_name: str) -> datetime:
+    """The first instant of `day` in `tz_name`, in UTC."""
     # Midnight may not exist on a DST day in a few zones; fold=0 picks the first instant.
-    local = datetime(day.year, day.month, day.day, tzinfo=zone)
-    return int(local.astimezone(UTC).timestamp() * 1000)
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
 
 
 def build_params(kind: CallKind, query: CallQuery) -> dict[str, str]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 from django import template
 from django.template import defaulttags
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from dashboard.calls.phone import display
+from dashboard.ops.safe_cache import safe_cache
 
 register = template.Library()
 
@@ -96,3 +99,36 @@ def query(context, *args, **kwargs) -> str:
     links read /lines/3/incoming/ and not /lines/3/incoming/?."""
     result = defaulttags.querystring(context, *args, **kwargs)
     return "" if result == "?" else result
+
+
+class _CachedFragmentNode(template.Node):
+    def __init__(self, nodelist: template.NodeList, timeout, vary_on: list) -> None:
+        self.nodelist = nodelist
+        self.timeout = timeout
+        self.vary_on = vary_on
+
+    def render(self, context) -> str:
+        parts = [str(var.resolve(context)) for var in self.vary_on]
+        digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+        key = f"fragment:{digest}"
+        cached = safe_cache.get(key)
+        if isinstance(cached, str):
+            return mark_safe(cached)  # noqa: S308 - our own rendered, escaped output
+        rendered = self.nodelist.render(context)
+        safe_cache.set(key, str(rendered), float(self.timeout.resolve(context)))
+        return rendered
+
+
+@register.tag
+def cached_fragment(parser, token):
+    """`{% cached_fragment TIMEOUT part part … %}…{% endcached_fragment %}`: like Django's
+    `{% cache %}`, but a cache outage renders the fragment instead of failing the page, and
+    the key is a hash of every part (so it names nothing personal)."""
+    bits = token.split_contents()
+    if len(bits) < 3:
+        raise template.TemplateSyntaxError("cached_fragment needs a timeout and key parts")
+    nodelist = parser.parse(("endcached_fragment",))
+    parser.delete_first_token()
+    return _CachedFragmentNode(
+        nodelist, parser.compile_filter(bits[1]), [parser.compile_filter(b) for b in bits[2:]]
+    )
