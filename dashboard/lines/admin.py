@@ -3,8 +3,21 @@ from django.contrib import admin
 from dashboard.lines.models import AccessLogEntry, AuditEvent, Line
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Trails are evidence: staff can read them (deleted lines' included), not edit them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Line)
-class LineAdmin(admin.ModelAdmin):
+class LineAdmin(ReadOnlyAdmin):
     """Read-only: every change to a line goes through the app (dashboard/lines/services.py),
     where it is checked live and written to the audit trail; the admin would bypass both.
     The key itself is never shown, only its hint."""
@@ -21,28 +34,6 @@ class LineAdmin(admin.ModelAdmin):
         "key_status",
         "key_checked_at",
     )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Trails are evidence: staff can read them (deleted lines' included), not edit them."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(AuditEvent)

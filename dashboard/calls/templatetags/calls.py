@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django import template
 from django.template import defaulttags
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
@@ -132,3 +133,11 @@ def cached_fragment(parser, token):
     return _CachedFragmentNode(
         nodelist, parser.compile_filter(bits[1]), [parser.compile_filter(b) for b in bits[2:]]
     )
+
+
+@register.simple_tag(takes_context=True)
+def same_view_for_line(context, other, params=None) -> str:
+    """The screen being shown (same view, same kind), for line `other`, with `params`."""
+    match = context["request"].resolver_match
+    url = reverse(match.view_name, kwargs={**match.kwargs, "line_id": other.pk})
+    return url + query(context, params or {})
