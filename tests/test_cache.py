@@ -735,3 +735,26 @@ def test_refresh_on_the_timeline_asks_again_for_all_three_kinds(owner_client, li
     owner_client.get(target + "?refresh=1", HTTP_HX_REQUEST="true")
     paths = {r.path for r in demo_upstream.recorded()}
     assert {"/call/missed/list/", "/call/incoming/list/", "/call/outgoing/list/"} <= paths
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"), [("demo-invalid", CallKind.MISSED), ("demo-expired", CallKind.INCOMING)]
+)
+def test_a_refused_key_is_not_asked_again_within_the_ttl(owner, demo_upstream, key, kind):
+    refused_line = make_line(owner, key)
+    first = fetch_batch(refused_line, kind, QUERY)
+    second = fetch_batch(refused_line, kind, QUERY.replace(search="other view"))
+    assert first.error.code == second.error.code != ""
+    assert len(demo_upstream.recorded()) == 1
+    # Refresh asks again (the owner may just have renewed the subscription).
+    fetch_batch(refused_line, kind, QUERY, refresh=True)
+    assert len(demo_upstream.recorded()) == 2
+
+
+def test_an_expired_subscription_still_lists_missed_calls_while_other_kinds_are_refused(
+    owner, demo_upstream
+):
+    expired = make_line(owner, "demo-expired")
+    assert fetch_batch(expired, CallKind.INCOMING, QUERY).error.code == "api_expired"
+    missed = fetch_batch(expired, CallKind.MISSED, QUERY)
+    assert missed.error is None and missed.batch.calls

@@ -321,7 +321,12 @@ def test_an_upstream_refusal_is_shown_per_kind_and_not_cached(owner_client, owne
     assert "Incoming:" in html and "Outgoing:" in html
     assert '<p class="kpi-value num">—</p>' in html  # no rate from half the data
     first = len(demo_upstream.recorded())
-    owner_client.get(content_url(expired), HTTP_HX_REQUEST="true")
+    # The incomplete overview is not cached; the provider's refusal of the key is
+    # remembered for the cache TTL (every viewer would get it again), until a Refresh.
+    again = owner_client.get(content_url(expired), HTTP_HX_REQUEST="true").content.decode()
+    assert again.count('role="alert"') == 3
+    assert len(demo_upstream.recorded()) == first
+    owner_client.get(content_url(expired) + "&refresh=1", HTTP_HX_REQUEST="true")
     assert len(demo_upstream.recorded()) > first
 
 

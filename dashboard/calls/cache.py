@@ -52,7 +52,10 @@ from dashboard.smsmobileapi.client import build_params
 from dashboard.smsmobileapi.conf import get_client
 from dashboard.smsmobileapi.errors import (
     ERROR_TYPES,
+    InvalidApiKey,
+    MissingApiKey,
     RateLimited,
+    SubscriptionExpired,
     UpstreamError,
     UpstreamTimeout,
 )
@@ -134,6 +137,7 @@ class CacheKeys:
     lock: str
     backoff: str  # per line: a failing provider fails for every query
     refresh: str  # per line: the forced-refresh rate limit
+    refused: str  # per line: a rejected key or expired subscription, remembered for a TTL
 
 
 def cache_keys(fingerprint: str, kind: CallKind, params: dict[str, str]) -> CacheKeys:
@@ -144,7 +148,11 @@ def cache_keys(fingerprint: str, kind: CallKind, params: dict[str, str]) -> Cach
     line = f"calls:{KEY_VERSION}:{fingerprint}"
     entry = f"{line}:{kind}:{digest}"
     return CacheKeys(
-        entry=entry, lock=f"{entry}:lock", backoff=f"{line}:backoff", refresh=f"{line}:refresh"
+        entry=entry,
+        lock=f"{entry}:lock",
+        backoff=f"{line}:backoff",
+        refresh=f"{line}:refresh",
+        refused=f"{line}:{kind}:refused",
     )
 
 
@@ -254,6 +262,11 @@ class _Backoff:
 
 
 _store = safe_cache
+# Answers about the key itself, by code: remembered so a dead key is not asked again by
+# every page view.
+_REFUSALS: dict[object, type[UpstreamError]] = {
+    cls.code: cls for cls in (InvalidApiKey, SubscriptionExpired, MissingApiKey)
+}
 
 
 # One fetch ------------------------------------------------------------------------------
@@ -269,10 +282,15 @@ class _Flight:
 
     def run(self, *, refresh: bool) -> Fetched:
         now = clock()
-        found = _store.get_many([self.keys.entry, self.keys.backoff])
+        found = _store.get_many([self.keys.entry, self.keys.backoff, self.keys.refused])
         entry = _unpack_entry(found.get(self.keys.entry), now, self.policy.stale_ttl)
         backoff = _Backoff.load(found.get(self.keys.backoff))
         paused = backoff is not None and backoff.until > now
+        refused = _REFUSALS.get(found.get(self.keys.refused))
+        if refused is not None and not refresh:
+            # The provider just refused this key for this kind: asking again within the TTL
+            # would be refused again, once per person looking at the banner.
+            return Fetched(batch=None, fetched_at=None, error=refused())
         newer_than = None
         if entry is not None and now - entry.at < self.policy.ttl:
             # A fresh answer. Refresh skips it, unless the provider is paused or this line
@@ -387,6 +405,7 @@ class _Flight:
             _store.set(self.keys.entry, _pack_entry(batch, at), self.policy.stale_ttl)
             if backoff is not None:
                 _store.delete(self.keys.backoff)
+            _store.delete(self.keys.refused)
         finally:
             self._release(token)
         return Fetched(batch=batch, fetched_at=datetime.fromtimestamp(at, UTC))
@@ -396,7 +415,9 @@ class _Flight:
     ) -> Fetched:
         if not exc.transient:
             # The key or subscription, not the provider's health: nothing to pause, and an
-            # older answer would hide the problem.
+            # older answer would hide the problem; remembered for a TTL (Refresh asks again).
+            if exc.code in _REFUSALS:
+                _store.set(self.keys.refused, exc.code, self.policy.ttl)
             return Fetched(batch=None, fetched_at=None, error=exc)
         # The latest record: another process may have failed since this request began.
         backoff = _Backoff.load(_store.get(self.keys.backoff)) or backoff
