@@ -26,18 +26,29 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = False
 
 
+_created_metrics_dir = None
+
+
 def on_starting(server):
     """Fail fast, with a sentence naming the setting, when the database is unreachable."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="calls-dashboard-metrics-")
-    else:
-        # Samples of a previous run would be summed with this one's.
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
-        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    global _created_metrics_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
     from dashboard.ops.startup import check_or_exit
 
     check_or_exit()
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        _created_metrics_dir = tempfile.mkdtemp(prefix="calls-dashboard-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _created_metrics_dir
+    else:
+        # Samples of a previous run would be summed with this one's.
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+
+def on_exit(server):
+    # A folder we made for this run only: leave no samples behind in /tmp.
+    if _created_metrics_dir:
+        shutil.rmtree(_created_metrics_dir, ignore_errors=True)
 
 
 def child_exit(server, worker):
