@@ -32,10 +32,9 @@ _created_metrics_dir = None
 def on_starting(server):
     """Fail fast, with a sentence naming the setting, when the database is unreachable."""
     global _created_metrics_dir
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-    from dashboard.ops.startup import check_or_exit
-
-    check_or_exit()
+    # Before anything imports prometheus_client (check_or_exit loads Django, and so our
+    # metrics): the client picks multiprocess mode at import, in this master and in the
+    # workers it forks.
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         _created_metrics_dir = tempfile.mkdtemp(prefix="calls-dashboard-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = _created_metrics_dir
@@ -43,6 +42,14 @@ def on_starting(server):
         # Samples of a previous run would be summed with this one's.
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
         os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    from dashboard.ops.startup import check_or_exit
+
+    try:
+        check_or_exit()
+    except SystemExit:
+        on_exit(server)  # gunicorn does not call it when start-up fails
+        raise
 
 
 def on_exit(server):

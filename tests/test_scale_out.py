@@ -88,6 +88,7 @@ def app_env(database, upstream) -> dict[str, str]:
         # stays well under PostgreSQL's default 100 connections.
         "GUNICORN_THREADS": "12",
         "LOG_LEVEL": "WARNING",
+        "METRICS_TOKEN": "scale-out-metrics",
     }
     for name in ("PROMETHEUS_MULTIPROC_DIR", "DJANGO_READ_DOT_ENV_FILE"):
         env.pop(name, None)
@@ -227,3 +228,25 @@ def test_a_cold_stampede_over_both_instances_makes_one_upstream_call(instances, 
             client.close()
     assert statuses == [200] * 100
     assert app.calls_to("/call/outgoing/list/") == 1
+
+
+def test_metrics_add_up_every_worker_of_an_instance(instances, app_env, upstream):
+    """gunicorn's workers each write samples to PROMETHEUS_MULTIPROC_DIR; /metrics sums them."""
+    first, _ = instances
+    client = _log_in(first)
+    try:
+        path = f"/lines/{app_env['TEST_LINE_ID']}/incoming/"
+        # Distinct searches: each is a miss, whichever worker answers it.
+        for term in ("+32", "+33", "+31", "+81", "+1"):
+            assert client.get(path, params={"q": term}).status_code == 200
+        scrape = httpx.get(
+            f"{first}/metrics", headers={"Authorization": "Bearer scale-out-metrics"}, timeout=10
+        )
+    finally:
+        client.close()
+    assert scrape.status_code == 200
+    misses = re.search(
+        r'^calls_dashboard_cache_results_total\{result="miss"\} ([0-9.]+)$', scrape.text, re.M
+    )
+    assert misses and float(misses.group(1)) >= 5
+    assert "demo-support" not in scrape.text
