@@ -114,15 +114,15 @@ def keys_for(key: str, kind: CallKind = CallKind.MISSED, query: CallQuery = QUER
     return cache_keys(crypto.fingerprint(key), kind, build_params(kind, query))
 
 
-def redis_or_skip():
+def redis_or_fail():
     import redis
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.RedisError:
-        if os.environ.get("CI") or os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Redis is required here and not reachable at {REDIS_URL}")
-        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+        pytest.fail(
+            f"Redis is required by the cross-process tests and not reachable at {REDIS_URL}"
+        )
     return redis.Redis.from_url(REDIS_URL)
 
 
@@ -316,7 +316,7 @@ def results_of(worker) -> list[str]:
 
 @pytest.mark.services
 def test_single_flight_holds_across_processes_sharing_redis():
-    client = redis_or_skip()
+    client = redis_or_fail()
     # A key of its own (any demo-<name> is a valid demo line): cold on every run.
     key = f"demo-{uuid.uuid4().hex[:12]}"
     upstream = DemoUpstream(clock=lambda: DEMO_NOW, latency=0.5, record_requests=True)
@@ -645,7 +645,7 @@ def test_the_local_memory_cache_holds_neither_the_key_nor_its_echo(owner, upstre
 
 @pytest.mark.services
 def test_redis_holds_neither_the_key_nor_its_echo(owner, upstream, clock):
-    client = redis_or_skip()
+    client = redis_or_fail()
     prefix = f"secrets-{uuid.uuid4().hex}"
     with override_settings(CACHES=redis_caches(prefix)):
         exercise_every_entry_kind(owner, upstream, clock)
@@ -666,7 +666,7 @@ def test_redis_holds_neither_the_key_nor_its_echo(owner, upstream, clock):
 
 @pytest.mark.services
 def test_redis_serves_hits_like_local_memory(line, demo_upstream):
-    client = redis_or_skip()
+    client = redis_or_fail()
     prefix = f"hits-{uuid.uuid4().hex}"
     try:
         with override_settings(CACHES=redis_caches(prefix)):
