@@ -543,3 +543,15 @@ def test_cached_rows_are_never_served_in_another_language_or_zone(owner_client, 
     tokyo = owner_client.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert rows(tokyo) != rows(english)  # same calls, other clock times
     assert "+09:00" in rows(tokyo)[0]
+
+
+def test_beside_each_number_a_link_filters_this_list_by_it(owner_client, line, demo_upstream):
+    html = owner_client.get(url(line, "incoming", "?sort=duration")).content.decode()
+    link = (
+        re.search(r'<a class="filter-number" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    )
+    assert "q=%2B" in link and "sort=duration" in link
+    demo_upstream.clear_requests()
+    owner_client.get(url(line, "incoming", link))
+    _, params = only_request(demo_upstream)
+    assert params["q"].startswith("+") and params["sort_by"] == "duration_sec"
