@@ -6,6 +6,7 @@ FIELD_ENCRYPTION_KEYS rotation). No Django import: it runs before settings can l
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -22,14 +23,17 @@ FIELD_ENCRYPTION_KEYS={fernet_key}
 
 def write_env(path: Path) -> bool:
     """Create `path` with new secrets; False (and no change) when it already exists."""
-    if path.exists():
-        return False
-    path.write_text(
-        TEMPLATE.format(
-            secret_key=secrets.token_urlsafe(50), fernet_key=Fernet.generate_key().decode()
-        )
+    text = TEMPLATE.format(
+        secret_key=secrets.token_urlsafe(50), fernet_key=Fernet.generate_key().decode()
     )
-    path.chmod(0o600)
+    try:
+        # Created owner-only and exclusively: no moment where others can read the secrets,
+        # and an existing file (the user's own) is never overwritten.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
     return True
 
 

@@ -36,12 +36,6 @@ def nginx_binary() -> str:
     pytest.fail(MISSING, pytrace=False)
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
 def self_signed_certificate(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
     """A throw-away certificate for `host` (nginx terminates TLS like the real proxy)."""
     from cryptography import x509

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,6 +10,13 @@ from typing import Any
 from wsgiref.simple_server import make_server
 
 from dashboard.smsmobileapi.demo.__main__ import QuietRequestHandler, ThreadingWSGIServer
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (for a server a test is about to start)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import pickle
-import socket
 import subprocess
 import sys
 import threading
@@ -34,7 +33,7 @@ from dashboard.smsmobileapi.demo import DemoUpstream
 from dashboard.smsmobileapi.errors import RateLimited, UpstreamTimeout
 from dashboard.smsmobileapi.records import CallKind, CallQuery
 from tests.conftest import DEMO_NOW, SUPPORT_KEY, make_line
-from tests.servers import serve_wsgi
+from tests.servers import free_port, serve_wsgi
 
 ROOT = Path(__file__).resolve().parent.parent
 MISSED = "/call/missed/list/"
@@ -102,12 +101,6 @@ def upstream(demo_upstream) -> Iterator[Switchable]:
         yield app
         conf.set_client(previous)
         client.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def keys_for(key: str, kind: CallKind = CallKind.MISSED, query: CallQuery = QUERY):

@@ -214,7 +214,8 @@ def test_concurrent_marks_by_two_users_keep_the_last_and_the_history(line, owner
 def later_index(calls):
     def fetch(kind, offset, limit):
         rows = sorted((c for c in calls if c.kind is kind), key=lambda c: c.started_at)[::-1]
-        return rows[offset : offset + limit]
+        page = rows[offset : offset + limit]
+        return page, len(page)
 
     return LaterContacts(fetch, "BE")
 
@@ -352,3 +353,17 @@ def test_nothing_to_follow_up_says_so(owner_client, line):
     with provider({SUPPORT_KEY: []}):
         html = owner_client.get(missed_url(line, "?followup=open")).content.decode()
     assert "No open missed calls here" in html
+
+
+def test_a_chunk_with_a_malformed_row_is_not_taken_for_the_end_of_the_list():
+    newer = [call("incoming", "+3211111111", T0 + timedelta(minutes=i)) for i in range(CHUNK)]
+
+    def fetch(kind, offset, limit):
+        if kind.value != "incoming" or offset:
+            return [], 0
+        # The provider sent a full chunk; one row was too malformed to keep.
+        return newer[1:], limit
+
+    index = LaterContacts(fetch, "BE", max_chunks=1)
+    # Only one chunk could be read and it was full: older calls cannot be judged.
+    assert index.after(NUMBER, T0 - timedelta(days=1)).known is False

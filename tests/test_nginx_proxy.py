@@ -20,7 +20,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from tests.conftest import SUPPORT_KEY
-from tests.nginx import free_port, main_config, running_nginx, self_signed_certificate
+from tests.nginx import main_config, running_nginx, self_signed_certificate
+from tests.servers import free_port
 
 PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw"}
 

@@ -78,3 +78,12 @@ def test_the_log_names_the_route_not_a_path_holding_a_phone_number(owner_client,
     (record,) = request_records(caplog)
     assert "470123456" not in JsonFormatter().format(record)
     assert record.fields["path"] == "/lines/<int:line_id>/callers/<str:number>/"
+
+
+def test_a_page_built_from_several_batches_logs_each_outcome_once(owner_client, line, caplog):
+    caplog.set_level(logging.INFO, logger="dashboard.request")
+    owner_client.get(reverse("line-timeline", kwargs={"line_id": line.pk}))
+    owner_client.get(reverse("line-timeline", kwargs={"line_id": line.pk}))
+    first, second = request_records(caplog)
+    assert first.fields["cache"] == "miss" and first.fields["upstream_calls"] >= 3
+    assert second.fields["cache"] == "hit" and "upstream_calls" not in second.fields

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import pytest
 
 from dashboard.smsmobileapi.demo import DemoUpstream
 from tests.conftest import DEMO_NOW
-from tests.servers import serve_wsgi
+from tests.servers import free_port, serve_wsgi
 
 pytestmark = pytest.mark.services
 
@@ -38,12 +37,6 @@ def _require_services() -> None:
     problems = check(f"{PG_SERVER}/postgres", REDIS_URL)
     if problems:
         pytest.fail("PostgreSQL and Redis are required for this test: " + "; ".join(problems))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +120,7 @@ def app_env(database, upstream) -> dict[str, str]:
 def instances(app_env) -> Iterator[list[str]]:
     processes, urls = [], []
     for _ in range(2):
-        port = _free_port()
+        port = free_port()
         processes.append(
             subprocess.Popen(
                 [

@@ -45,17 +45,14 @@ from django.views.decorators.debug import sensitive_variables
 from dashboard.lines import crypto
 from dashboard.lines.crypto import KeyDecryptionError
 from dashboard.lines.models import Line
-from dashboard.ops.metrics import BACKOFF_ACTIVATIONS, SINGLE_FLIGHT_WAITS
-from dashboard.ops.requestlog import request_memo
+from dashboard.ops.metrics import BACKOFF_ACTIVATIONS, CACHE_RESULTS, SINGLE_FLIGHT_WAITS
+from dashboard.ops.requestlog import annotate, request_log_field, request_memo
 from dashboard.ops.safe_cache import safe_cache
 from dashboard.smsmobileapi.client import build_params
 from dashboard.smsmobileapi.conf import get_client
 from dashboard.smsmobileapi.errors import (
     ERROR_TYPES,
-    InvalidApiKey,
-    MissingApiKey,
     RateLimited,
-    SubscriptionExpired,
     UpstreamError,
     UpstreamTimeout,
 )
@@ -163,12 +160,41 @@ def fetch_batch(line: Line, kind: CallKind, query: CallQuery, *, refresh: bool =
     try:
         api_key = line.get_api_key()
     except KeyDecryptionError:
-        return Fetched(batch=None, fetched_at=None, error=StoredKeyUnreadable())
+        unreadable = Fetched(batch=None, fetched_at=None, error=StoredKeyUnreadable())
+        _observe(unreadable)
+        return unreadable
     keys = cache_keys(crypto.fingerprint(api_key), kind, build_params(kind, query))
     # The fetch closes over the line, not the key: only frames marked sensitive ever hold
     # the key in clear, so a traceback or debug page cannot show it.
     flight = _Flight(keys, Policy.from_settings(), lambda: _list_calls(line, kind, query))
-    return flight.run(refresh=refresh)
+    fetched = flight.run(refresh=refresh)
+    _observe(fetched)
+    return fetched
+
+
+def oldest(known: datetime | None, other: datetime | None) -> datetime | None:
+    """The older of two fetch times: a page built from several batches is as fresh as its
+    oldest one (None: not known)."""
+    if known is None or (other is not None and other < known):
+        return other
+    return known
+
+
+# Fetched.source -> the request log's and metrics' vocabulary.
+_RESULT = {"cache": "hit", "upstream": "miss", "stale": "stale"}
+
+
+def _observe(fetched: Fetched) -> None:
+    """Count every batch (tables, timeline, caller pages, reports alike) in the metrics,
+    and list the request's distinct outcomes in its log line ("hit", "miss,hit", …)."""
+    result = "error" if fetched.error and not fetched.stale else _RESULT.get(fetched.source)
+    result = result or fetched.source
+    CACHE_RESULTS.labels(result=result).inc()
+    seen = request_log_field("cache")
+    if not seen:
+        annotate(cache=result)
+    elif result not in seen.split(","):
+        annotate(cache=f"{seen},{result}")
 
 
 @sensitive_variables()
@@ -265,7 +291,7 @@ _store = safe_cache
 # Answers about the key itself, by code: remembered so a dead key is not asked again by
 # every page view.
 _REFUSALS: dict[object, type[UpstreamError]] = {
-    cls.code: cls for cls in (InvalidApiKey, SubscriptionExpired, MissingApiKey)
+    code: cls for code, cls in _ERRORS_BY_CODE.items() if not cls.transient
 }
 
 

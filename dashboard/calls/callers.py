@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dashboard.calls.cache import fetch_batch
+from dashboard.calls.cache import fetch_batch, oldest
 from dashboard.calls.phone import display, number_key, search_fragment, tel_uri
 from dashboard.calls.timeline import KIND_ORDER, order_key
 from dashboard.lines.models import Line
@@ -94,13 +94,10 @@ def caller_history(line: Line, key: str, *, refresh: bool = False) -> CallerHist
                     history.errors[kind] = fetched.error
                 break
             history.stale = history.stale or fetched.stale
-            if fetched.fetched_at and (
-                history.fetched_at is None or fetched.fetched_at < history.fetched_at
-            ):
-                history.fetched_at = fetched.fetched_at
+            history.fetched_at = oldest(history.fetched_at, fetched.fetched_at)
             rows = fetched.batch.calls
             matching.extend(c for c in rows if number_key(c.number, region) == key)
-            if len(rows) < CHUNK:
+            if fetched.batch.sent < CHUNK:
                 break
         else:
             history.capped.append(kind)

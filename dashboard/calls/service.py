@@ -8,13 +8,8 @@ from datetime import datetime
 from dashboard.calls.cache import fetch_batch
 from dashboard.calls.filters import CallFilter
 from dashboard.lines.models import Line
-from dashboard.ops.metrics import CACHE_RESULTS
-from dashboard.ops.requestlog import annotate
 from dashboard.smsmobileapi.errors import UpstreamError
 from dashboard.smsmobileapi.records import Call, CallKind
-
-# Fetched.source -> the request log's and metrics' vocabulary.
-CACHE_RESULT = {"cache": "hit", "upstream": "miss", "stale": "stale"}
 
 
 @dataclass(frozen=True)
@@ -51,11 +46,6 @@ def fetch_calls(
     # know whether a next page exists (per_page + 1 stays within every endpoint's max).
     query = call_filter.to_query(kind, tz_name, extra_rows=1)
     fetched = fetch_batch(line, kind, query, refresh=refresh)
-    result = CACHE_RESULT.get(fetched.source, fetched.source)
-    if fetched.error and not fetched.stale:
-        result = "error"
-    CACHE_RESULTS.labels(result=result).inc()
-    annotate(cache=result)
     rows = fetched.batch.calls if fetched.batch else ()
     skipped = fetched.batch.skipped_rows if fetched.batch else 0
     return CallPage(

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.calls.cache import fetch_batch
+from dashboard.calls.cache import fetch_batch, oldest
 from dashboard.calls.filters import CallFilter
 from dashboard.calls.table import Column
 from dashboard.lines.models import Line
@@ -222,8 +222,7 @@ class _CachedFetcher:
         if fetched.error is not None:
             self.errors[kind] = fetched.error
         self.stale = self.stale or fetched.stale
-        if fetched.fetched_at and (self.fetched_at is None or fetched.fetched_at < self.fetched_at):
-            self.fetched_at = fetched.fetched_at  # the oldest part decides how fresh it is
+        self.fetched_at = oldest(self.fetched_at, fetched.fetched_at)
         return fetched.batch.calls if fetched.batch else ()
 
 

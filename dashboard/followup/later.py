@@ -31,7 +31,8 @@ CHUNK = 200
 # 3 x 200 rows per kind: days to weeks of a busy support line.
 MAX_CHUNKS = 3
 
-ChunkFetcher = Callable[[CallKind, int, int], Sequence[Call] | None]
+# (the calls, how many rows the provider sent), or None when it failed.
+ChunkFetcher = Callable[[CallKind, int, int], tuple[Sequence[Call], int] | None]
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class LaterContacts:
     @classmethod
     def from_calls(cls, calls: Iterable[Call], region: str) -> LaterContacts:
         """An index over calls already in hand (complete: nothing more will be read)."""
-        index = cls(lambda kind, offset, limit: (), region, max_chunks=0)
+        index = cls(lambda kind, offset, limit: ((), 0), region, max_chunks=0)
         index._add(c for c in calls if c.kind in LATER_KINDS)
         index._done = dict.fromkeys(LATER_KINDS, True)
         return index
@@ -114,15 +115,16 @@ class LaterContacts:
 
     def _read_kind(self, kind: CallKind, when: datetime) -> None:
         while self._needs_reading(kind, when):
-            rows = self.fetch(kind, self._chunks[kind] * CHUNK, CHUNK)
-            if rows is None:
+            fetched = self.fetch(kind, self._chunks[kind] * CHUNK, CHUNK)
+            if fetched is None:
                 self._failed.add(kind)
                 return
+            rows, sent = fetched
             self._chunks[kind] += 1
             self._add(rows)
             if rows:
                 self._oldest[kind] = min(c.started_at for c in rows)
-            if len(rows) < CHUNK:
+            if sent < CHUNK:
                 self._done[kind] = True
 
     def after(self, number: str, when: datetime) -> Later:
@@ -140,13 +142,13 @@ class LaterContacts:
 def upstream_fetcher(line: Line, *, refresh: bool = False) -> ChunkFetcher:
     """Chunks of the line's unfiltered, newest-first incoming/outgoing lists, via the cache."""
 
-    def fetch(kind: CallKind, offset: int, limit: int) -> Sequence[Call] | None:
+    def fetch(kind: CallKind, offset: int, limit: int) -> tuple[Sequence[Call], int] | None:
         fetched = fetch_batch(
             line, kind, CallQuery(offset=offset, limit=limit, tz_name="UTC"), refresh=refresh
         )
         if fetched.batch is None:
             return None
-        return fetched.batch.calls
+        return fetched.batch.calls, fetched.batch.sent
 
     return fetch
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from dashboard.calls.cache import fetch_batch
+from dashboard.calls.cache import oldest as older_fetch
 from dashboard.calls.filters import CallFilter
 from dashboard.followup.later import LaterContacts
 from dashboard.followup.state import FollowUps, followups_for
@@ -108,7 +109,7 @@ def scan_open(
         if fetched.batch is None:
             error = fetched.error
             break
-        fetched_at = fetched_at or fetched.fetched_at
+        fetched_at = older_fetch(fetched_at, fetched.fetched_at)
         stale = stale or fetched.stale
         skipped += fetched.batch.skipped_rows
         rows = fetched.batch.calls
@@ -121,9 +122,9 @@ def scan_open(
                 found.append((offset + i, call))
         if rows:
             oldest = rows[-1].started_at
-        scanned += len(rows)
-        offset += len(rows)
-        if len(rows) < size:
+        scanned += fetched.batch.sent
+        offset += fetched.batch.sent
+        if fetched.batch.sent < size:
             exhausted = True
             break
     shown = found[:per_page]

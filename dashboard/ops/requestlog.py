@@ -41,6 +41,12 @@ def annotate(**fields: Any) -> None:
         current.update(fields)
 
 
+def request_log_field(name: str) -> Any:
+    """A field already noted for the current request's log line (None outside one)."""
+    current = _fields.get()
+    return current.get(name) if current is not None else None
+
+
 def observe_upstream_call(event: UpstreamCall) -> None:
     current = _fields.get()
     if current is None:

@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterator
 from datetime import datetime
 
-from dashboard.calls.cache import fetch_batch
+from dashboard.calls.cache import fetch_batch, oldest
 from dashboard.lines.models import Line
 from dashboard.smsmobileapi.client import ENDPOINTS
 from dashboard.smsmobileapi.errors import UpstreamError
@@ -74,10 +74,7 @@ class CallReader:
                 self.error = fetched.error
                 return
             self.stale = self.stale or fetched.error is not None
-            if fetched.fetched_at and (
-                self.fetched_at is None or fetched.fetched_at < self.fetched_at
-            ):
-                self.fetched_at = fetched.fetched_at
+            self.fetched_at = oldest(self.fetched_at, fetched.fetched_at)
             batch = fetched.batch
             if batch is None:  # pragma: no cover - fetch_batch gives a batch or an error
                 return
@@ -91,6 +88,3 @@ class CallReader:
             if len(batch.calls) + batch.skipped_rows < want:
                 return
             offset += want
-
-    def read_all(self) -> list[Call]:
-        return list(self)

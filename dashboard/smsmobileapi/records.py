@@ -82,3 +82,9 @@ class CallBatch:
     offset: int
     limit: int
     skipped_rows: int = 0  # rows too malformed to show (logged, never fatal)
+
+    @property
+    def sent(self) -> int:
+        """Rows the provider sent, shown or not: offsets and "is this the last page" count
+        these, or one malformed row would end a listing early."""
+        return len(self.calls) + self.skipped_rows
