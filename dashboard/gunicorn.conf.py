@@ -22,6 +22,10 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Forwarded headers are only believed from the proxy (the app checks TRUSTED_PROXIES too).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket (for `gunicornc`) is not used; it would live in $HOME, which the
+# image's non-root user cannot write (an error line at every start), and two instances on
+# one host would fight over it.
+control_socket_disable = True
 # Workers import the app after forking; metrics then live per worker in PROMETHEUS_MULTIPROC_DIR.
 preload_app = False
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
@@ -82,3 +87,51 @@ def test_a_wrong_encryption_key_is_named_at_startup():
     )
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEYS: entry 1 is not a valid Fernet key" in result.stderr
+
+
+def test_a_normal_start_and_stop_logs_no_error_line(tmp_path):
+    """The image runs as a user whose home is not writable: nothing in the server may need
+    it (gunicorn's control socket once did, with an error line at every start)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "DJANGO_SECRET_KEY": "startup-test",
+        "FIELD_ENCRYPTION_KEYS": "zDjOSIF0VYJ-MOU5G0lVzBKG2jS_Lds7Ba9dcHQ-Qhk=",
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "HOME": "/proc/no-home",  # cannot be created, even by root
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.pop("CACHE_URL", None)
+    server = subprocess.Popen(
+        [
+            GUNICORN,
+            "--config",
+            "dashboard/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "dashboard.wsgi",
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, server.stderr.read()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "gunicorn did not answer /healthz"
+            time.sleep(0.2)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        log = server.communicate(timeout=30)[1]
+    assert server.returncode == 0, log
+    assert "Booting worker" in log
+    assert "[ERROR]" not in log and "Traceback" not in log, log
