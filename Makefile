@@ -10,13 +10,14 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $(wildcard $(HOME)/.pye
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	    command -v $$p; break; fi; done)
 
-.PHONY: help install install-dev demo serve test test-fast test-services lint format messages bench browser-deps lock clean
+.PHONY: help install install-dev demo serve test test-fast test-services docker-check lint format messages bench browser-deps lock clean
 
 help:
 	@echo "make demo    install, migrate and serve the dashboard on the demo upstream (demo/demo)"
 	@echo "make test    install and run every test (incl. PostgreSQL+Redis and browser tests)"
 	@echo "make serve   run the production server (gunicorn) with the environment's settings"
 	@echo "make bench   run the benchmark harness; results in bench/results.json and .md"
+	@echo "make docker-check  build the Dockerfile and run the image (buildah + podman, as root)"
 	@echo "make lint    ruff check and format check"
 	@echo "make messages  update dashboard/locale/ja's catalogue from the code, then compile it"
 
@@ -73,6 +74,15 @@ test: install-dev
 	else \
 	  echo "NOTICE: services pass not run: PostgreSQL/Redis not reachable (see above)."; \
 	fi
+	$(MAKE) --no-print-directory docker-check
+
+# The Dockerfile, built and run for real without a Docker engine or Docker Hub: buildah and
+# podman from Debian, a stand-in python:3.12-slim-bookworm made with debootstrap and this
+# machine's CPython 3.12 (.ci/docker-check.sh says why each step is as it is). Root only.
+PYSRC ?= $(shell python3.12 -c 'import sys; print(sys.base_prefix)' 2>/dev/null)
+
+docker-check:
+	PYSRC="$(PYSRC)" PG_ADMIN_URL="$(SERVICES_DATABASE_URL:/test=/postgres)" bash .ci/docker-check.sh
 
 test-fast: install-dev
 	$(PY) -m pytest -x -q -m "not browser and not services" $(PYTEST_ARGS)

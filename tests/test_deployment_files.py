@@ -1,5 +1,6 @@
-"""What can be checked of the Dockerfile and docker-compose.yml without a Docker engine
-(this machine has none): they say what the README says they do."""
+"""The Dockerfile and docker-compose.yml say what the README says they do. The image itself
+is built and run by `make docker-check` (the last step of `make test`), and compose's nginx
+configuration runs in tests/test_compose_nginx.py."""
 
 from __future__ import annotations
 
@@ -34,3 +35,15 @@ def test_compose_runs_two_instances_behind_nginx_on_postgres_and_redis():
     assert '"manage.py", "migrate"' in COMPOSE
     # Secrets come from the operator's environment, never from the file.
     assert "${DJANGO_SECRET_KEY:?" in COMPOSE and "${FIELD_ENCRYPTION_KEYS:?" in COMPOSE
+
+
+def test_the_build_context_leaves_out_secrets_and_local_state():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for path in (".env", ".venv", ".git", "data/", "**/__pycache__"):
+        assert path in ignored, path
+
+
+def test_the_compose_nginx_forwards_the_host_with_its_port():
+    # Django's CSRF check compares a POST's Origin with the Host: without the port, every
+    # login on http://localhost:8080 was refused (tests/test_compose_nginx.py runs it).
+    assert "proxy_set_header Host $$http_host;" in COMPOSE

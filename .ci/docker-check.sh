@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Build and run the project's Dockerfile for real, without a Docker engine and without Docker Hub.
+#
+# For a Debian 12 (bookworm) machine, run as root, that reaches the Debian mirror and PyPI,
+# with PostgreSQL and Redis listening on 127.0.0.1. The script:
+#   1. installs buildah, podman, runc and debootstrap (apt);
+#   2. makes a stand-in for python:3.12-slim-bookworm (debootstrap minbase + the runtime libraries
+#      + this machine's CPython 3.12 copied to /usr/local + the current pip) and imports it
+#      under the official name, so the Dockerfile's FROM line resolves locally (never pulled);
+#   3. builds the unmodified Dockerfile with buildah (docker format, so HEALTHCHECK is kept);
+#   4. runs the image with podman (runc, host network): uid check, `migrate` as its own command,
+#      gunicorn, /healthz, /readyz, the login page and every /static/ asset it references, and
+#      the image's own HEALTHCHECK; then a graceful stop.
+#
+# Usage: docker-check.sh [PROJECT_DIR]      (default: the repository holding this script)
+# Environment: WORK, PYSRC (a CPython 3.12 build; `make docker-check` passes the venv's),
+#   MIRROR, IMAGE, PG_ADMIN_URL, CACHE_URL, APP_PORT, KEEP=1 (keep the stand-in rootfs).
+# `make test` runs it last; it fails on any check, and on any error line in the server log.
+#
+# Why these choices (each one hit in the sandbox this was written on):
+#   - crun (podman's default here) refuses "cgroups in hybrid mode" when the cgroup2 hierarchy
+#     has a controller, even with --cgroups=disabled: use runc.
+#   - podman asks for RLIMIT_NOFILE=1048576 by default and lowers its own RLIMIT_NPROC to 32768;
+#     setrlimit above the hard limit is refused (EPERM) even for root here: pass --ulimit.
+#   - buildah's default OCI image format drops HEALTHCHECK: build with --format docker.
+#   - a TLS-intercepting egress proxy (if any) has its CA in /usr/local/share/ca-certificates:
+#     it is added to the stand-in's trust store (pip >= 24.2 uses the system store).
+set -euo pipefail
+
+PROJECT=$(cd "${1:-$(dirname "$0")/..}" && pwd)
+WORK=${WORK:-/tmp/docker-check}
+PYSRC=${PYSRC:-/root/.pyenv/versions/3.12.1}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+BASE=docker.io/library/python:3.12-slim-bookworm
+IMAGE=${IMAGE:-localhost/calls-dashboard:check}
+PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+CACHE_URL=${CACHE_URL:-redis://127.0.0.1:6379/2}
+APP_PORT=${APP_PORT:-18080}
+DB=dockercheck_$$
+CTR=docker-check-$$
+NOFILE=$(ulimit -Hn)
+NPROC=$(ulimit -Hu); { [ "$NPROC" = unlimited ] || [ "$NPROC" -gt 32768 ]; } && NPROC=32768
+export DEBIAN_FRONTEND=noninteractive
+
+mkdir -p "$WORK"
+log() { printf '\n== %s\n' "$*"; }
+rx() { awk -F'[: ]+' 'NR>2 && $2!="lo" {s+=$3} END {print s+0}' /proc/net/dev; }
+TIMES=()
+timed() {  # timed NAME CMD...: run, record seconds and bytes received
+    local name=$1; shift; local t0=$SECONDS r0; r0=$(rx)
+    log "$name"
+    "$@"
+    TIMES+=("$(printf '%-28s %4ss  %6s MB received' "$name" $((SECONDS - t0)) $(( ($(rx) - r0) / 1048576 )))")
+}
+prun() { podman --runtime runc run --ulimit "nofile=$NOFILE:$NOFILE" --ulimit "nproc=$NPROC:$NPROC" "$@"; }
+# One-off commands: no healthcheck (podman would try to schedule it through systemd).
+prun1() { prun --rm --no-healthcheck "$@"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# A command in the stand-in rootfs, with a clean environment (no PIP_* etc. from this host).
+inroot() { chroot "$WORK/rootfs" /usr/bin/env -i HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+    PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+
+cleanup() {
+    set +e
+    podman --runtime runc rm -f "$CTR" >/dev/null 2>&1
+    if [ -n "${DB_CREATED:-}" ]; then
+        prun1 --network host "$IMAGE" python -c "import psycopg,sys; psycopg.connect(sys.argv[1], autocommit=True).execute('DROP DATABASE IF EXISTS $DB')" "$PG_ADMIN_URL" >/dev/null 2>&1
+    fi
+    [ -n "${KEEP:-}" ] || rm -rf "$WORK/rootfs"
+    podman image prune -f >/dev/null 2>&1  # the previous run's layers, untagged by this one
+}
+trap cleanup EXIT
+
+install_tools() {
+    apt-get update -q
+    apt-get install -y -q buildah podman runc debootstrap curl >"$WORK/apt.log"
+    grep -E 'newly installed|Need to get' "$WORK/apt.log" || true
+    buildah --version; podman --version; runc --version | head -1
+}
+
+make_base() {
+    local R=$WORK/rootfs
+    [ -x "$PYSRC/bin/python3.12" ] || fail "no CPython 3.12 build at PYSRC=$PYSRC"
+    rm -rf "$R"
+    # Once more on failure: a mirror hiccup should not fail the whole test run.
+    debootstrap --variant=minbase bookworm "$R" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
+        || { rm -rf "$R"; sleep 5; debootstrap --variant=minbase bookworm "$R" "$MIRROR" >"$WORK/debootstrap.log" 2>&1; } \
+        || { tail -20 "$WORK/debootstrap.log"; fail debootstrap; }
+    # What python:3.12-slim-bookworm has at run time: certificates, netbase, tzdata, and the
+    # libraries CPython's extension modules link against.
+    inroot sh -c 'apt-get update -q && apt-get install -y -q --no-install-recommends \
+        ca-certificates netbase tzdata libssl3 libsqlite3-0 libffi8 libbz2-1.0 liblzma5 zlib1g \
+        libreadline8 libncursesw6 libexpat1 libuuid1 libtirpc3 libnsl2' >"$WORK/rootfs-apt.log"
+    if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+        cp /usr/local/share/ca-certificates/*.crt "$R/usr/local/share/ca-certificates/"
+        inroot update-ca-certificates >/dev/null
+    fi
+    # CPython into /usr/local, trimmed like the official image (no tests, idle, tkinter, .a, .pyc).
+    tar -C "$PYSRC" -c --exclude='lib/python3.12/site-packages/*' --exclude='lib/python3.12/test' \
+        --exclude='lib/python3.12/idlelib' --exclude='lib/python3.12/tkinter' \
+        --exclude='lib/python3.12/turtledemo' --exclude='*/tests' --exclude='*/idle_test' \
+        --exclude='__pycache__' --exclude='*.pyc' --exclude='*.a' --exclude='lib-dynload/_tkinter*' \
+        --exclude='bin/idle*' --exclude='bin/pip*' --exclude='bin/2to3*' --exclude='bin/*-gdb.py' . \
+        | tar -C "$R/usr/local" -x
+    inroot /usr/sbin/ldconfig
+    inroot /usr/local/bin/python3 -c 'import ssl, sqlite3, ctypes, lzma, bz2, zlib, uuid, readline, decimal'
+    inroot /usr/local/bin/python3 -m ensurepip --default-pip >/dev/null
+    inroot /usr/local/bin/python3 -m pip install -q --root-user-action=ignore --no-cache-dir \
+        --disable-pip-version-check --cert /etc/ssl/certs/ca-certificates.crt --upgrade pip
+    rm -rf "$R"/var/lib/apt/lists/* "$R"/var/cache/apt/*.bin "$R"/var/cache/apt/archives/*.deb
+    find "$R/usr/local" -name __pycache__ -prune -exec rm -rf {} +
+    podman rmi -f "$BASE" >/dev/null 2>&1 || true
+    tar -C "$R" --numeric-owner --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -c . \
+        | podman import \
+            --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+            --change 'ENV LANG=C.UTF-8' \
+            --change "ENV PYTHON_VERSION=$("$PYSRC/bin/python3.12" -c 'import platform; print(platform.python_version())')" \
+            --change 'CMD ["python3"]' - "$BASE" >/dev/null
+    prun1 "$BASE" sh -c 'python --version; pip --version'
+}
+
+build_image() {
+    buildah bud --format docker --isolation chroot --network host --pull-never \
+        -t "$IMAGE" "$PROJECT" >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; fail build; }
+    grep -E '^STEP|^Successfully|level=(warning|error)|warning' "$WORK/build.log" | cut -c1-150
+    podman image ls "$IMAGE"
+}
+
+run_checks() {
+    local url=http://127.0.0.1:$APP_PORT env=$WORK/app.env key user hc
+    user=$(podman image inspect "$IMAGE" --format '{{.Config.User}}')
+    [ "$(prun1 "$IMAGE" id -u)" = 10001 ] || fail "image does not run as uid 10001 (USER=$user)"
+    echo "runs as uid 10001 (USER $user)"
+    key=$(prun1 "$IMAGE" python -m dashboard.envfile --new-key)
+    prun1 --network host "$IMAGE" python -c "import psycopg,sys; psycopg.connect(sys.argv[1], autocommit=True).execute('CREATE DATABASE $DB')" "$PG_ADMIN_URL"
+    DB_CREATED=1
+    cat >"$env" <<EOF
+DJANGO_SECRET_KEY=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')
+FIELD_ENCRYPTION_KEYS=$key
+DATABASE_URL=${PG_ADMIN_URL%/*}/$DB
+CACHE_URL=$CACHE_URL
+PORT=$APP_PORT
+DJANGO_ALLOWED_HOSTS=localhost,127.0.0.1
+EOF
+    echo "-- migrate (separate command)"
+    prun1 --network host --env-file "$env" "$IMAGE" python manage.py migrate --noinput | tail -3
+    echo "-- serve (image CMD)"
+    prun -d --name "$CTR" --network host --env-file "$env" "$IMAGE" >/dev/null 2>"$WORK/run.err" \
+        || { cat "$WORK/run.err"; fail "podman run"; }
+    for _ in $(seq 60); do curl -fsS -o /dev/null "$url/healthz" 2>/dev/null && break; sleep 0.5; done
+    for p in /healthz /readyz; do
+        [ "$(curl -sS -o /dev/null -w '%{http_code}' "$url$p")" = 200 ] || { podman logs "$CTR"; fail "$p"; }
+        echo "$p 200: $(curl -sS "$url$p")"
+    done
+    curl -fsSL -o "$WORK/login.html" -w 'login page %{http_code} at %{url_effective}\n' "$url/" || fail "login page"
+    local assets; assets=$(grep -oE '(href|src)="/static/[^"]+"' "$WORK/login.html" | sed -E 's/^(href|src)="//; s/"$//')
+    [ -n "$assets" ] || fail "login page references no /static/ asset"
+    for a in $assets; do
+        [ "$(curl -sS -o /dev/null -w '%{http_code}' "$url$a")" = 200 ] || fail "static asset $a"
+        echo "200 $a"
+    done
+    [ "$(podman exec "$CTR" id -u)" = 10001 ] || fail "server not running as 10001"
+    podman top "$CTR" user pid args
+    # The image's own HEALTHCHECK, run inside the container (podman has no systemd timer here).
+    hc=$(podman image inspect "$IMAGE" --format '{{json .HealthCheck}}' 2>/dev/null || true)
+    echo "HEALTHCHECK: $hc"
+    [ -n "$hc" ] && [ "$hc" != null ] || fail "image has no HEALTHCHECK"
+    podman healthcheck run "$CTR" 2>/dev/null || fail "HEALTHCHECK exited non-zero"
+    echo "HEALTHCHECK exit 0"
+    podman stop -t 25 "$CTR" >/dev/null 2>&1
+    [ "$(podman inspect "$CTR" --format '{{.State.ExitCode}}')" = 0 ] || fail "non-zero exit on SIGTERM"
+    echo "graceful stop: exit 0"
+    if podman logs "$CTR" 2>&1 | grep -E '\[ERROR\]|Traceback| ERROR '; then
+        fail "error lines in the server log (above)"
+    fi
+}
+
+timed "install buildah/podman" install_tools
+timed "stand-in base image" make_base
+timed "build Dockerfile" build_image
+timed "run and probe" run_checks
+log "summary"
+printf '%s\n' "${TIMES[@]}"
+du -sh /var/lib/containers/storage 2>/dev/null | sed 's/^/container storage: /'
+podman image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'calls-dashboard|python'
+echo OK
