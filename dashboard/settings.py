@@ -152,9 +152,13 @@ def _database() -> dict:
 
 def _cache() -> dict:
     try:
-        return env.cache("CACHE_URL", default="locmemcache://calls-dashboard")
+        config = env.cache("CACHE_URL", default="locmemcache://calls-dashboard")
     except Exception as exc:
         raise ImproperlyConfigured(f"CACHE_URL is not a valid cache URL ({exc}).") from None
+    if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # Django's backend, minus a client object built per operation (ops/redis_cache.py).
+        config["BACKEND"] = "dashboard.ops.redis_cache.RedisCache"
+    return config
 
 
 # SQLite in DATA_DIR by default; PostgreSQL with DATABASE_URL=postgres://...

@@ -122,7 +122,7 @@ def redis_or_fail():
 def redis_caches(prefix: str) -> dict:
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "dashboard.ops.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": prefix,
         }
@@ -680,7 +680,7 @@ def test_redis_serves_hits_like_local_memory(line, demo_upstream):
 def test_an_unreachable_redis_degrades_to_no_cache_with_a_warning(line, demo_upstream, caplog):
     broken = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "dashboard.ops.redis_cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
         }
     }
@@ -703,7 +703,7 @@ def test_an_unreachable_redis_degrades_to_no_cache_with_a_warning(line, demo_ups
 def test_every_calls_page_still_renders_while_redis_is_down(owner_client, line, kind):
     broken = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "dashboard.ops.redis_cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
         }
     }
