@@ -33,7 +33,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser, Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -233,7 +233,20 @@ def _apply_claims(user: AbstractBaseUser, identity: SsoIdentity) -> None:
         sync_groups(user, identity.groups)
 
 
-class SsoBackend(ModelBackend):
+class ProfileLoadingBackend(ModelBackend):
+    """ModelBackend whose per-request user load brings the profile in the same query: the
+    time-zone middleware reads it on every page."""
+
+    def get_user(self, user_id):
+        users = get_user_model()._default_manager.select_related("profile")
+        try:
+            user = users.get(pk=user_id)
+        except ObjectDoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+
+class SsoBackend(ProfileLoadingBackend):
     """Authenticates an `SsoIdentity` (never a password); creates the user if allowed."""
 
     def authenticate(self, request, sso_identity: SsoIdentity | None = None, **kwargs):
@@ -266,7 +279,7 @@ class SsoBackend(ModelBackend):
         return super().get_user(user_id) if settings.SSO_ENABLED else None
 
 
-class PasswordBackend(ModelBackend):
+class PasswordBackend(ProfileLoadingBackend):
     """Django's username/password login, unless PASSWORD_LOGIN_ENABLED is off.
 
     Off means off everywhere — the login page, the admin, any other form — and the
