@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.utils import translation
 
 from dashboard.lines.models import Line
+from dashboard.ops.local_cache import LocalCache
 from dashboard.smsmobileapi import conf
 from dashboard.smsmobileapi.client import SmsMobileApiClient
 from dashboard.smsmobileapi.demo import DemoUpstream
@@ -45,8 +46,10 @@ def upstream_client(demo_upstream: DemoUpstream) -> Iterator[SmsMobileApiClient]
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
     cache.clear()
+    LocalCache.clear_all()
     yield
     cache.clear()
+    LocalCache.clear_all()
 
 
 @pytest.fixture(autouse=True)

@@ -219,3 +219,20 @@ def test_a_csrf_protected_post_passes_with_the_forwarded_origin(owner, line, set
 
 def test_a_forwarded_host_outside_allowed_hosts_is_a_400(client):
     assert get(client, "/", **{"X-Forwarded-Host": "evil.example.net"}).status_code == 400
+
+
+def test_the_shared_call_list_is_rendered_per_sub_path(owner_client, line):
+    """Incoming and outgoing lists are rendered once and shared (nothing in them is per
+    user); their links carry the sub-path, so a list rendered under /calls/ is never served
+    to a request without it, nor the reverse."""
+    incoming = calls_url(line, "incoming")
+    direct = get(owner_client, incoming, remote=OUTSIDER).content.decode()
+    proxied = get(
+        owner_client, "/calls" + incoming, **{"X-Forwarded-Prefix": "/calls"}
+    ).content.decode()
+    direct_again = get(owner_client, incoming, remote=OUTSIDER).content.decode()
+    callers = re.compile(r'<a href="(/[^"]*/callers/[^"]*)"')
+    proxied_links, direct_links = callers.findall(proxied), callers.findall(direct)
+    assert proxied_links and all(u.startswith("/calls/") for u in proxied_links)
+    assert direct_links and not any(u.startswith("/calls/") for u in direct_links)
+    assert callers.findall(direct_again) == direct_links

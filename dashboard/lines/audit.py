@@ -14,11 +14,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from dashboard.lines.models import AccessLogEntry, AuditAction, AuditEvent, Line
+from dashboard.ops.local_cache import LocalCache
 from dashboard.ops.safe_cache import safe_cache
 
 # One access-log row per user, line and kind per this interval: enough to answer "who
 # read this line's calls, and when", without a database write on every page turn.
 ACCESS_LOG_INTERVAL = timedelta(minutes=5)
+# Throttle keys this process knows to be set, so a page turn skips the Redis round trip.
+_known_logged = LocalCache(max_entries=4096)
 COMMAND_LINE_ACTOR = "(command line)"
 
 
@@ -50,8 +53,15 @@ def record_line_access(request: HttpRequest, line: Line, kind: str) -> None:
     # cache.add is atomic: only the first request in the interval writes a row. The cache
     # key holds ids only, never anything derived from the API key.
     throttle_key = f"lines:access-log:{user.pk}:{line.pk}:{kind}"
+    interval = ACCESS_LOG_INTERVAL.total_seconds()
+    if _known_logged.get(throttle_key):  # no need to ask Redis again
+        return
     # None: the cache is down (safe_cache warned); log every access rather than fail the page.
-    first_in_interval = safe_cache.add(throttle_key, 1, ACCESS_LOG_INTERVAL.total_seconds())
+    first_in_interval = safe_cache.add(throttle_key, 1, interval)
+    if first_in_interval is not None:
+        # Added: the shared key lives `interval` seconds, and so may this note. Not added
+        # (another process logged it, time left unknown): ask again in a fifth of that.
+        _known_logged.set(throttle_key, True, ttl=interval if first_in_interval else interval / 5)
     if first_in_interval is False:
         return
     AccessLogEntry.objects.create(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from dashboard.calls.phone import display
+from dashboard.ops.local_cache import LocalCache
 from dashboard.ops.safe_cache import safe_cache
 
 register = template.Library()
@@ -102,6 +103,12 @@ def query(context, *args, **kwargs) -> str:
     return "" if result == "?" else result
 
 
+# A fragment's key names everything it is rendered from (the upstream answer by its fetch
+# time), so what is stored under a key never changes: each process keeps the recent ones
+# too, and skips Redis for them. About 50 KB each at most: 128 of them, a few MB.
+_fragments_here = LocalCache(max_entries=128)
+
+
 class _CachedFragmentNode(template.Node):
     def __init__(self, nodelist: template.NodeList, timeout, vary_on: list) -> None:
         self.nodelist = nodelist
@@ -112,12 +119,14 @@ class _CachedFragmentNode(template.Node):
         parts = [str(var.resolve(context)) for var in self.vary_on]
         digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
         key = f"fragment:{digest}"
-        cached = safe_cache.get(key)
+        cached = _fragments_here.get(key) or safe_cache.get(key)
         if isinstance(cached, str):
+            _fragments_here.set(key, cached)
             return mark_safe(cached)  # noqa: S308 - our own rendered, escaped output
-        rendered = self.nodelist.render(context)
-        safe_cache.set(key, str(rendered), float(self.timeout.resolve(context)))
-        return rendered
+        rendered = str(self.nodelist.render(context))
+        safe_cache.set(key, rendered, float(self.timeout.resolve(context)))
+        _fragments_here.set(key, rendered)
+        return mark_safe(rendered)  # noqa: S308 - as above
 
 
 @register.tag

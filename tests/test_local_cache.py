@@ -1,0 +1,84 @@
+"""Per-process caches in front of Redis: the LRU itself, and the two hot paths that use it
+(rendered call lists, the access log's throttle)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from django.core.cache import cache
+from django.urls import reverse
+
+from dashboard.lines import audit
+from dashboard.lines.models import AccessLogEntry
+from dashboard.ops.local_cache import LocalCache
+from dashboard.ops.safe_cache import SafeCache
+
+
+def test_the_lru_forgets_the_least_recently_used_and_the_expired(monkeypatch):
+    local = LocalCache(max_entries=2)
+    local.set("a", 1)
+    local.set("b", 2)
+    assert local.get("a") == 1  # "a" is now the most recent
+    local.set("c", 3)
+    assert (local.get("a"), local.get("b"), local.get("c")) == (1, None, 3)
+    now = time.monotonic()
+    local.set("short", "x", ttl=5)
+    monkeypatch.setattr(time, "monotonic", lambda: now + 6)
+    assert local.get("short") is None and local.get("c") == 3
+    LocalCache.clear_all()
+    assert local.get("c") is None
+
+
+def test_a_rendered_list_is_reused_by_this_process_without_redis(owner_client, line, monkeypatch):
+    asked = []
+    real_get_many = SafeCache.get_many
+
+    def counting_get_many(self, keys):
+        asked.extend(k for k in keys if k.startswith("fragment:"))
+        return real_get_many(self, keys)
+
+    monkeypatch.setattr(SafeCache, "get_many", counting_get_many)
+    url = reverse("line-calls", kwargs={"line_id": line.pk, "kind": "incoming"})
+
+    def listing() -> str:
+        return re.search(r"<table.*</table>", owner_client.get(url).content.decode(), re.S)[0]
+
+    first = listing()
+    assert len(asked) == 1 and first.count("<tr>") > 10  # rendered, stored in Redis and here
+    assert listing() == first and len(asked) == 1  # served from this process's copy
+    LocalCache.clear_all()  # as in another process: the shared cache has the same list
+    assert listing() == first and len(asked) == 2
+
+
+def test_the_access_throttle_asks_redis_once_per_process(client, line, group_user, monkeypatch):
+    adds = []
+    real_add = SafeCache.add
+    monkeypatch.setattr(
+        SafeCache, "add", lambda self, *a, **kw: adds.append(a[0]) or real_add(self, *a, **kw)
+    )
+    client.force_login(group_user)
+    url = reverse("line-calls", kwargs={"line_id": line.pk, "kind": "incoming"})
+    for _ in range(4):
+        client.get(url)
+    throttle = f"lines:access-log:{group_user.pk}:{line.pk}:incoming"
+    assert adds.count(throttle) == 1
+    assert AccessLogEntry.objects.filter(user=group_user, kind="incoming").count() == 1
+
+
+def test_a_throttle_set_by_another_process_is_believed_for_a_fifth_of_the_interval(
+    rf, line, owner, monkeypatch
+):
+    throttle = f"lines:access-log:{owner.pk}:{line.pk}:missed"
+    cache.set(throttle, 1, 300)  # another process logged this access moments ago
+    request = rf.get("/")
+    request.user = owner
+    audit.record_line_access(request, line, "missed")
+    cache.delete(throttle)  # that key expires
+    audit.record_line_access(request, line, "missed")
+    assert AccessLogEntry.objects.count() == 0  # within a fifth of the interval: no new row
+    now = time.monotonic()
+    fifth = audit.ACCESS_LOG_INTERVAL.total_seconds() / 5
+    monkeypatch.setattr(time, "monotonic", lambda: now + fifth + 1)
+    audit.record_line_access(request, line, "missed")
+    assert AccessLogEntry.objects.count() == 1
