@@ -15,6 +15,10 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
+# Each worker's heartbeat is a chmod of a file in this folder, once per request and per
+# second: on a disk-backed /tmp that is a metadata write each time (gunicorn's docs advise
+# tmpfs, and in containers /tmp is often the image's overlay).
+worker_tmp_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 # The app writes one structured line per request itself (dashboard/ops/requestlog.py), in
 # the same format as every other log line; gunicorn's own access log stays off unless asked.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
