@@ -18,7 +18,8 @@ keepalive = 5
 # Each worker's heartbeat is a chmod of a file in this folder, once per request and per
 # second: on a disk-backed /tmp that is a metadata write each time (gunicorn's docs advise
 # tmpfs, and in containers /tmp is often the image's overlay).
-worker_tmp_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+_SHM = "/dev/shm"  # noqa: S108 - gunicorn creates its heartbeat files there with mkstemp
+worker_tmp_dir = _SHM if os.access(_SHM, os.W_OK) else None
 # The app writes one structured line per request itself (dashboard/ops/requestlog.py), in
 # the same format as every other log line; gunicorn's own access log stays off unless asked.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None

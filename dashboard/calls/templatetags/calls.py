@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django import template
-from django.template import defaulttags
+from django.template import defaultfilters, defaulttags
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -93,6 +94,26 @@ def ago(value: datetime | None) -> str:
         return _("%(n)d h") % {"n": seconds // 3600}
     days = seconds // 86400
     return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+
+
+@register.filter
+def clip(value: str, length: int) -> str:
+    """`truncatechars`, minus its cost for the usual value that needs no cutting."""
+    value = str(value)
+    return value if len(value) <= length else defaultfilters.truncatechars(value, length)
+
+
+# Where a list is, beyond its filter: a search for a number starts again from the top.
+_POSITION = ("page", "cursor", "before", "scan")
+
+
+@register.filter
+def searching(params: dict[str, str], number: str) -> str:
+    """The query string of this list's filter (`params`) searching for `number`, from its
+    first page: what `{% query params q=number page=None %}` gives, at a row's cost."""
+    carried = {k: v for k, v in params.items() if k not in _POSITION}
+    carried["q"] = number
+    return "?" + urlencode(carried)
 
 
 @register.simple_tag(takes_context=True)
