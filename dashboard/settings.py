@@ -167,7 +167,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Sessions live in the database (Django's default backend): every instance sees every
 # login, and a Redis outage degrades caching without logging anyone out.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# (Django's database backend, read with a precompiled query: accounts/sessions.py.)
+SESSION_ENGINE = "dashboard.accounts.sessions"
 
 # Local memory by default; redis://host:6379/0 shares the cache between instances.
 CACHES = {"default": _cache()}
