@@ -5,6 +5,7 @@ Neither ever stores a key: audit details hold hints ("…a1b2"), names and statu
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -53,15 +54,19 @@ def record_line_access(request: HttpRequest, line: Line, kind: str) -> None:
     # cache.add is atomic: only the first request in the interval writes a row. The cache
     # key holds ids only, never anything derived from the API key.
     throttle_key = f"lines:access-log:{user.pk}:{line.pk}:{kind}"
-    interval = ACCESS_LOG_INTERVAL.total_seconds()
-    if _known_logged.get(throttle_key):  # no need to ask Redis again
+    if _known_logged.get(throttle_key):  # logged in this interval: no need to ask Redis
         return
+    # The shared key holds its own expiry (epoch seconds), so any process that finds it set
+    # knows how long to believe it without asking again.
+    until = time.time() + ACCESS_LOG_INTERVAL.total_seconds()
     # None: the cache is down (safe_cache warned); log every access rather than fail the page.
-    first_in_interval = safe_cache.add(throttle_key, 1, interval)
+    first_in_interval = safe_cache.add(throttle_key, until, ACCESS_LOG_INTERVAL.total_seconds())
+    if first_in_interval is False:
+        until = safe_cache.get(throttle_key)
+        if not isinstance(until, int | float):  # expired meanwhile, or written by an older version
+            return
     if first_in_interval is not None:
-        # Added: the shared key lives `interval` seconds, and so may this note. Not added
-        # (another process logged it, time left unknown): ask again in a fifth of that.
-        _known_logged.set(throttle_key, True, ttl=interval if first_in_interval else interval / 5)
+        _known_logged.set(throttle_key, True, ttl=until - time.time())
     if first_in_interval is False:
         return
     AccessLogEntry.objects.create(
