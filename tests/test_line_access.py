@@ -19,7 +19,19 @@ from tests.conftest import make_line
 def everyone(owner, shared_user, group_user, staff_user, stranger):
     inactive = User.objects.create_user("ines", password="pw-ines", is_active=False)
     Line.objects.get().shared_with_users.add(inactive)
-    return [owner, shared_user, group_user, staff_user, stranger, inactive, AnonymousUser()]
+    retired = User.objects.create_user("rita", password="pw-rita", is_staff=True, is_active=False)
+    root = User.objects.create_user("root", password="pw-root", is_superuser=True)
+    return [
+        owner,
+        shared_user,
+        group_user,
+        staff_user,
+        stranger,
+        inactive,
+        retired,
+        root,
+        AnonymousUser(),
+    ]
 
 
 def test_the_access_check_agrees_with_visible_to_for_every_user_and_line(everyone, stranger):
@@ -38,10 +50,12 @@ def test_the_access_check_agrees_with_visible_to_for_every_user_and_line(everyon
         with pytest.raises(Http404):
             get_line_for_user(request, 10**30)  # beyond every database's integers
     # The users above see what they should (visible_to is the rule; this pins the fixture).
-    names = {u.username: {ln.label for ln in Line.objects.visible_to(u)} for u in everyone[:6]}
+    names = {u.username: {ln.label for ln in Line.objects.visible_to(u)} for u in everyone[:8]}
     assert names["olivia"] == names["sam"] == names["gabriel"] == {"Support phone"}
     assert names["stella"] == {"Support phone", "Stranger's line"}
-    assert names["mallory"] == {"Stranger's line"} and names["ines"] == set()
+    assert names["mallory"] == {"Stranger's line"}
+    assert names["ines"] == names["rita"] == set()  # inactive, staff or not
+    assert names["root"] == set()  # a superuser flag alone is not staff
 
 
 def test_a_cached_table_page_costs_three_queries(
