@@ -45,7 +45,11 @@ def test_a_value_without_a_stand_in_is_refused_when_compiling(db):
     with pytest.raises(ImproperlyConfigured, match="no stand-in"):
         fixed.first(name="olivia")
     with pytest.raises(ValueError):
-        Precompiled(User, by_name_from, name=1, first_id=1)
+        Precompiled(User, by_name_from, name=-730_194_700, first_id=-730_194_700)
+    with pytest.raises(ValueError, match="stand-in"):
+        Precompiled(User, by_name_from, name="x", first_id=1)
+    with pytest.raises(ValueError, match="stand-in"):
+        Precompiled(User, by_name_from, name="x", first_id=True)
 
 
 def test_the_login_backend_loads_the_user_with_the_profiles_time_zone(db, settings):

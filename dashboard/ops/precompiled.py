@@ -27,6 +27,11 @@ class Precompiled:
     ) -> None:
         if len(set(stand_ins.values())) != len(stand_ins):
             raise ValueError("each stand-in value must be distinct")
+        for name, value in stand_ins.items():
+            # A bool equals 0 or 1, a small int may equal a constant of the query itself:
+            # either would be taken for the other when matching parameters to names.
+            if isinstance(value, bool) or (isinstance(value, int) and abs(value) < 1_000_000):
+                raise ValueError(f"stand-in {name}={value!r}: use an int no row has, or a str")
         self.model = model
         self.build = build
         self.stand_ins = stand_ins

@@ -101,7 +101,8 @@ def ago(value: datetime | None) -> str:
 
 @register.filter
 def clip(value: str, length: int) -> str:
-    """`truncatechars`, minus its cost for the usual value that needs no cutting."""
+    """`truncatechars`, minus its cost for the usual value that needs no cutting (shown
+    exactly as sent; truncatechars would also normalise its Unicode)."""
     value = str(value)
     return value if len(value) <= length else defaultfilters.truncatechars(value, length)
 
