@@ -13,8 +13,11 @@
 #      the image's own HEALTHCHECK; then a graceful stop.
 #
 # Usage: docker-check.sh [PROJECT_DIR]      (default: the repository holding this script)
-# Environment: WORK, PYSRC (a CPython 3.12 build; `make docker-check` passes the venv's),
-#   MIRROR, IMAGE, PG_ADMIN_URL, CACHE_URL, APP_PORT, KEEP=1 (keep the stand-in rootfs).
+# Environment: PYSRC (the prefix of a CPython 3.12 build, e.g. a pyenv version; `make
+#   docker-check` finds one), WORK (default: a new private temp folder), MIRROR, IMAGE,
+#   PG_ADMIN_URL, CACHE_URL, APP_PORT (default: a free port), KEEP=1 (keep WORK).
+# Images and containers live in a container store of their own under WORK, removed at the
+# end: nothing of the machine's own podman/buildah storage is read, tagged or deleted.
 # `make test` runs it last; it fails on any check, and on any error line in the server log.
 #
 # Why these choices (each one hit in the sandbox this was written on):
@@ -28,21 +31,24 @@
 set -euo pipefail
 
 PROJECT=$(cd "${1:-$(dirname "$0")/..}" && pwd)
-WORK=${WORK:-/tmp/docker-check}
-PYSRC=${PYSRC:-/root/.pyenv/versions/3.12.1}
+WORK=${WORK:-$(mktemp -d /tmp/docker-check.XXXXXX)}
+PYSRC=${PYSRC:-$(ls -d "$HOME"/.pyenv/versions/3.12.* 2>/dev/null | sort -V | tail -1)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 BASE=docker.io/library/python:3.12-slim-bookworm
 IMAGE=${IMAGE:-localhost/calls-dashboard:check}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 CACHE_URL=${CACHE_URL:-redis://127.0.0.1:6379/2}
-APP_PORT=${APP_PORT:-18080}
+APP_PORT=${APP_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 DB=dockercheck_$$
 CTR=docker-check-$$
 NOFILE=$(ulimit -Hn)
 NPROC=$(ulimit -Hu); { [ "$NPROC" = unlimited ] || [ "$NPROC" -gt 32768 ]; } && NPROC=32768
 export DEBIAN_FRONTEND=noninteractive
 
-mkdir -p "$WORK"
+mkdir -p "$WORK" && chmod 700 "$WORK"
+STORE=(--root "$WORK/storage" --runroot "$WORK/run")
+podman() { command podman "${STORE[@]}" "$@"; }
+buildah() { command buildah "${STORE[@]}" "$@"; }
 log() { printf '\n== %s\n' "$*"; }
 rx() { awk -F'[: ]+' 'NR>2 && $2!="lo" {s+=$3} END {print s+0}' /proc/net/dev; }
 TIMES=()
@@ -58,29 +64,40 @@ prun1() { prun --rm --no-healthcheck "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # A command in the stand-in rootfs, with a clean environment (no PIP_* etc. from this host).
 inroot() { chroot "$WORK/rootfs" /usr/bin/env -i HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+    ${http_proxy:+http_proxy=$http_proxy} ${https_proxy:+https_proxy=$https_proxy} \
+    ${no_proxy:+no_proxy=$no_proxy} \
     PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
 
 cleanup() {
     set +e
     podman --runtime runc rm -f "$CTR" >/dev/null 2>&1
     if [ -n "${DB_CREATED:-}" ]; then
-        prun1 --network host "$IMAGE" python -c "import psycopg,sys; psycopg.connect(sys.argv[1], autocommit=True).execute('DROP DATABASE IF EXISTS $DB')" "$PG_ADMIN_URL" >/dev/null 2>&1
+        psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
     fi
-    [ -n "${KEEP:-}" ] || rm -rf "$WORK/rootfs"
-    podman image prune -f >/dev/null 2>&1  # the previous run's layers, untagged by this one
+    if [ -z "${KEEP:-}" ]; then
+        podman rmi -af >/dev/null 2>&1
+        podman system reset -f >/dev/null 2>&1
+        rm -rf "$WORK"
+    fi
 }
 trap cleanup EXIT
 
 install_tools() {
     apt-get update -q
-    apt-get install -y -q buildah podman runc debootstrap curl >"$WORK/apt.log"
+    apt-get install -y -q --no-install-recommends buildah podman runc debootstrap curl \
+        fuse-overlayfs uidmap postgresql-client >"$WORK/apt.log"
     grep -E 'newly installed|Need to get' "$WORK/apt.log" || true
     buildah --version; podman --version; runc --version | head -1
+    # Databases of earlier runs that were killed before their cleanup.
+    psql "$PG_ADMIN_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'dockercheck\\_%'" |
+        while read -r stale; do psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $stale WITH (FORCE)"; done
 }
 
 make_base() {
     local R=$WORK/rootfs
-    [ -x "$PYSRC/bin/python3.12" ] || fail "no CPython 3.12 build at PYSRC=$PYSRC"
+    [ -x "$PYSRC/bin/python3.12" ] && [ -f "$PYSRC/lib/python3.12/os.py" ] \
+        || fail "no CPython 3.12 build at PYSRC=$PYSRC (a prefix like ~/.pyenv/versions/3.12.x)"
+    case $(realpath "$PYSRC") in /usr | /usr/local | /) fail "PYSRC=$PYSRC is a system prefix, not a CPython build";; esac
     rm -rf "$R"
     # Once more on failure: a mirror hiccup should not fail the whole test run.
     debootstrap --variant=minbase bookworm "$R" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
@@ -109,7 +126,6 @@ make_base() {
         --disable-pip-version-check --cert /etc/ssl/certs/ca-certificates.crt --upgrade pip
     rm -rf "$R"/var/lib/apt/lists/* "$R"/var/cache/apt/*.bin "$R"/var/cache/apt/archives/*.deb
     find "$R/usr/local" -name __pycache__ -prune -exec rm -rf {} +
-    podman rmi -f "$BASE" >/dev/null 2>&1 || true
     tar -C "$R" --numeric-owner --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -c . \
         | podman import \
             --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
@@ -132,7 +148,7 @@ run_checks() {
     [ "$(prun1 "$IMAGE" id -u)" = 10001 ] || fail "image does not run as uid 10001 (USER=$user)"
     echo "runs as uid 10001 (USER $user)"
     key=$(prun1 "$IMAGE" python -m dashboard.envfile --new-key)
-    prun1 --network host "$IMAGE" python -c "import psycopg,sys; psycopg.connect(sys.argv[1], autocommit=True).execute('CREATE DATABASE $DB')" "$PG_ADMIN_URL"
+    psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $DB"
     DB_CREATED=1
     cat >"$env" <<EOF
 DJANGO_SECRET_KEY=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')
@@ -140,6 +156,7 @@ FIELD_ENCRYPTION_KEYS=$key
 DATABASE_URL=${PG_ADMIN_URL%/*}/$DB
 CACHE_URL=$CACHE_URL
 PORT=$APP_PORT
+GUNICORN_BIND=127.0.0.1:$APP_PORT
 DJANGO_ALLOWED_HOSTS=localhost,127.0.0.1
 EOF
     echo "-- migrate (separate command)"
@@ -181,6 +198,6 @@ timed "build Dockerfile" build_image
 timed "run and probe" run_checks
 log "summary"
 printf '%s\n' "${TIMES[@]}"
-du -sh /var/lib/containers/storage 2>/dev/null | sed 's/^/container storage: /'
+du -sh "$WORK/storage" 2>/dev/null | sed 's/^/container storage (removed now): /'
 podman image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'calls-dashboard|python'
 echo OK
