@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,7 @@ import pytest
 
 from dashboard.smsmobileapi.demo import DemoUpstream
 from tests.conftest import DEMO_NOW
-from tests.servers import free_port, serve_wsgi
+from tests.servers import serve_wsgi, start_gunicorn
 
 pytestmark = pytest.mark.services
 
@@ -117,50 +116,16 @@ def app_env(database, upstream) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def instances(app_env) -> Iterator[list[str]]:
-    processes, urls = [], []
-    for _ in range(2):
-        port = free_port()
-        processes.append(
-            subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "gunicorn"),
-                    "--config",
-                    "dashboard/gunicorn.conf.py",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "dashboard.wsgi",
-                ],
-                cwd=ROOT,
-                env=app_env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
+def instances(app_env, tmp_path_factory) -> Iterator[list[str]]:
+    logs = tmp_path_factory.mktemp("gunicorn")
+    servers = [start_gunicorn(app_env, logs / f"instance-{n}.log") for n in (1, 2)]
     try:
-        for url, process in zip(urls, processes, strict=True):
-            _wait_ready(url, process)
-        yield urls
+        for server in servers:
+            server.wait_until_answers("/readyz")
+        yield [server.url for server in servers]
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
-
-
-def _wait_ready(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{url} did not become ready")
+        for server in servers:
+            server.stop()
 
 
 def _log_in(base_url: str) -> httpx.Client:

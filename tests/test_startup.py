@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.servers import free_port
+from tests.servers import GUNICORN, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 
-def start_gunicorn(**env_overrides: str) -> subprocess.CompletedProcess:
+def run_gunicorn(**env_overrides: str) -> subprocess.CompletedProcess:
+    """gunicorn started with a faulty environment, run until it gives up."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "dashboard.settings",
@@ -45,7 +42,7 @@ def start_gunicorn(**env_overrides: str) -> subprocess.CompletedProcess:
 
 
 def test_an_unreachable_database_stops_the_server_with_a_clear_message():
-    result = start_gunicorn(DATABASE_URL="postgres://postgres@127.0.0.1:1/test")
+    result = run_gunicorn(DATABASE_URL="postgres://postgres@127.0.0.1:1/test")
     assert result.returncode != 0
     assert "Cannot connect to the database at 127.0.0.1" in result.stderr
     assert "DATABASE_URL" in result.stderr
@@ -54,20 +51,20 @@ def test_an_unreachable_database_stops_the_server_with_a_clear_message():
 
 @pytest.mark.parametrize("url", ["postgress://x@host/db", "postgres://x@host:99999/db", "nonsense"])
 def test_a_malformed_database_url_is_named(url):
-    result = start_gunicorn(DATABASE_URL=url)
+    result = run_gunicorn(DATABASE_URL=url)
     assert result.returncode != 0
     assert "DATABASE_URL is not a valid database URL" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_a_malformed_cache_url_is_named():
-    result = start_gunicorn(CACHE_URL="memcachd://nowhere")
+    result = run_gunicorn(CACHE_URL="memcachd://nowhere")
     assert result.returncode != 0 and "CACHE_URL is not a valid cache URL" in result.stderr
 
 
 @pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS"])
 def test_production_refuses_to_start_without_its_secrets(missing):
-    result = start_gunicorn(**{missing: ""})
+    result = run_gunicorn(**{missing: ""})
     assert result.returncode != 0 and f"{missing} is not set" in result.stderr
 
 
@@ -92,7 +89,6 @@ def test_a_wrong_encryption_key_is_named_at_startup():
 def test_a_normal_start_and_stop_logs_no_error_line(tmp_path):
     """The image runs as a user whose home is not writable: nothing in the server may need
     it (gunicorn's control socket once did, with an error line at every start)."""
-    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "dashboard.settings",
@@ -104,34 +100,12 @@ def test_a_normal_start_and_stop_logs_no_error_line(tmp_path):
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.pop("CACHE_URL", None)
-    server = subprocess.Popen(
-        [
-            GUNICORN,
-            "--config",
-            "dashboard/gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "dashboard.wsgi",
-        ],
-        cwd=ROOT,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = start_gunicorn(env, tmp_path / "gunicorn.log")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, server.stderr.read()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer /healthz"
-            time.sleep(0.2)
+        server.wait_until_answers("/healthz", timeout=30)
     finally:
-        server.send_signal(signal.SIGTERM)
-        log = server.communicate(timeout=30)[1]
-    assert server.returncode == 0, log
+        returncode = server.stop()
+    log = server.log_text()
+    assert returncode == 0, log
     assert "Booting worker" in log
     assert "[ERROR]" not in log and "Traceback" not in log, log
