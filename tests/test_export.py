@@ -32,15 +32,6 @@ def parse(body: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
 
 
-def sent(demo_upstream) -> list[tuple[str, dict[str, str]]]:
-    out = []
-    for r in demo_upstream.recorded():
-        params = dict(r.params)
-        params.pop("apikey")
-        out.append((r.path, params))
-    return out
-
-
 def is_safe(cell: str) -> bool:
     """What a spreadsheet would not evaluate: no formula start, even after blanks."""
     return cell.startswith("'") or (
@@ -191,7 +182,7 @@ def test_the_export_follows_the_views_search_dates_and_sort_across_all_pages(
         "sort_by": "duration_sec",
         "sort_dir": "asc",
     }
-    requests = sent(demo_upstream)
+    requests = demo_upstream.sent()
     # Page and page size of the table do not matter: every page, from the first, full size.
     assert requests == [
         ("/call/incoming/list/", {"offset": str(200 * i), "limit": "200"} | common)
@@ -209,7 +200,7 @@ def test_missed_export_sends_the_search_and_calendar_days(owner_client, line, de
     _, body = download(
         owner_client, line, "missed", "?q=%2B32&from=2026-11-01&to=2026-11-20&sort=name"
     )
-    assert sent(demo_upstream) == [
+    assert demo_upstream.sent() == [
         (
             "/call/missed/list/",
             {
@@ -237,7 +228,7 @@ def test_the_cap_ends_the_export_with_a_line_that_says_so(
         "Export stopped after 250 rows, the most one export holds. "
         "Narrow the dates or the search to export the rest."
     ]
-    assert [(p["offset"], p["limit"]) for _, p in sent(demo_upstream)] == [
+    assert [(p["offset"], p["limit"]) for _, p in demo_upstream.sent()] == [
         ("0", "200"),
         ("200", "51"),
     ]
@@ -315,7 +306,7 @@ def test_export_times_use_the_viewers_zone_for_day_bounds_too(
 
     Profile.objects.create(user=owner, time_zone="Europe/Brussels")
     download(owner_client, line, "outgoing", "?from=2026-10-25&to=2026-10-25")
-    params = sent(demo_upstream)[0][1]
+    params = demo_upstream.sent()[0][1]
     # 2026-10-25 in Brussels is 25 hours long: 22:00 UTC the day before to 23:00 UTC.
     assert params["date_from_ms"] == str(
         int(datetime(2026, 10, 24, 22, tzinfo=UTC).timestamp() * 1000)

@@ -178,15 +178,6 @@ def content_url(line, query=RANGE) -> str:
     return reverse("line-overview-content", kwargs={"line_id": line.pk}) + query
 
 
-def sent(demo_upstream) -> list[tuple[str, dict[str, str]]]:
-    requests = []
-    for r in demo_upstream.recorded():
-        params = dict(r.params)
-        params.pop("apikey")
-        requests.append((r.path, params))
-    return requests
-
-
 def test_the_full_page_answers_at_once_and_loads_the_overview_lazily(
     owner_client, line, demo_upstream
 ):
@@ -227,7 +218,7 @@ def test_the_overview_asks_the_provider_for_full_pages_of_the_range_and_previous
     start, end = day_bounds_ms(date(2026, 11, 14), date(2026, 11, 20), "UTC")
     prev_start, prev_end = day_bounds_ms(date(2026, 11, 7), date(2026, 11, 13), "UTC")
     ms = {"sort_by": "call_date_ms", "sort_dir": "desc"}
-    assert sent(demo_upstream) == [
+    assert demo_upstream.sent() == [
         # Missed calls by calendar days, a day wider each side (the provider's zone).
         (
             "/call/missed/list/",

@@ -143,15 +143,6 @@ def url(line, query: str = "") -> str:
     return reverse("line-timeline", kwargs={"line_id": line.pk}) + query
 
 
-def upstream_requests(demo_upstream):
-    out = []
-    for r in demo_upstream.recorded():
-        params = dict(r.params)
-        params.pop("apikey")
-        out.append((r.path, params))
-    return out
-
-
 def row_kinds(html: str) -> list[str]:
     return re.findall(
         r'<td class="col-kind"[^>]*>.*?<span class="kind-icon kind-(\w+)"', html, re.S
@@ -163,7 +154,7 @@ def test_the_timeline_asks_each_kind_for_one_row_more_than_a_page(
 ):
     response = owner_client.get(url(line, "?per_page=25&q=%2B32&from=2026-11-01&to=2026-11-20"))
     assert response.status_code == 200
-    requests = upstream_requests(demo_upstream)
+    requests = demo_upstream.sent()
     timeline = [r for r in requests if r[1].get("limit") == "26"]
     assert {path for path, _ in timeline} == {
         "/call/missed/list/",

@@ -125,6 +125,13 @@ class DemoUpstream:
         with self._lock:
             return list(self.requests)
 
+    def sent(self) -> list[tuple[str, dict[str, str]]]:
+        """Recorded requests as (path, parameters without the key), oldest first: what
+        tests compare with the requests they expect."""
+        return [
+            (r.path, {k: v for k, v in r.params.items() if k != "apikey"}) for r in self.recorded()
+        ]
+
     def calls_to(self, path: str) -> int:
         """How many recorded requests went to `path`."""
         return sum(1 for r in self.recorded() if r.path == path)
