@@ -56,19 +56,18 @@ def record_line_access(request: HttpRequest, line: Line, kind: str) -> None:
     throttle_key = f"lines:access-log:{user.pk}:{line.pk}:{kind}"
     if _known_logged.get(throttle_key):  # logged in this interval: no need to ask Redis
         return
+    interval = ACCESS_LOG_INTERVAL.total_seconds()
     # The shared key holds its own expiry (epoch seconds), so any process that finds it set
     # knows how long to believe it without asking again.
-    until = time.time() + ACCESS_LOG_INTERVAL.total_seconds()
-    # None: the cache is down (safe_cache warned); log every access rather than fail the page.
-    first_in_interval = safe_cache.add(throttle_key, until, ACCESS_LOG_INTERVAL.total_seconds())
-    if first_in_interval is False:
+    first_in_interval = safe_cache.add(throttle_key, time.time() + interval, interval)
+    if first_in_interval is False:  # another process logged it
         until = safe_cache.get(throttle_key)
-        if not isinstance(until, int | float):  # expired meanwhile, or written by an older version
-            return
-    if first_in_interval is not None:
-        _known_logged.set(throttle_key, True, ttl=until - time.time())
-    if first_in_interval is False:
+        if isinstance(until, int | float):  # else expired meanwhile, or an older version's
+            _known_logged.set(throttle_key, True, ttl=until - time.time())
         return
+    if first_in_interval:
+        _known_logged.set(throttle_key, True, ttl=interval)
+    # None: the cache is down (safe_cache warned); log every access rather than fail the page.
     AccessLogEntry.objects.create(
         user=user, username=user.get_username(), line=line, line_label=line.label, kind=kind
     )
