@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from dashboard.calls.phone import number_key
 from dashboard.lines.models import Line
@@ -17,4 +19,11 @@ def caller_url(line: Line, number: str) -> str:
     key = number_key(number, line.default_region)
     if not key:
         return ""
-    return reverse("line-caller", kwargs={"line_id": line.pk, "number": key})
+    return _caller_path(line.pk, key, get_script_prefix(), get_urlconf())
+
+
+# A table links every row, and callers recur: `reverse` costs more than the rest of a
+# row's number cell. The mount point and URLconf `reverse` reads are part of the key.
+@functools.lru_cache(maxsize=8192)
+def _caller_path(line_id: int, key: str, script_prefix: str, urlconf: str | None) -> str:
+    return reverse("line-caller", kwargs={"line_id": line_id, "number": key}, urlconf=urlconf)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django import template
 from django.conf import settings
 from django.template import defaultfilters, defaulttags
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
@@ -48,8 +49,34 @@ def friendly_time(value: datetime | None) -> str:
     """'Today 14:03', 'Yesterday 9:41', 'Mon 9:41' within a week, '12 Nov 14:03', '12 Nov 2025'."""
     if value is None:
         return ""
-    local = timezone.localtime(value)
-    today = timezone.localdate()
+    return _friendly(timezone.localtime(value), timezone.localdate())
+
+
+@register.simple_tag
+def timestamp(value: datetime | None, css_class: str = "") -> str:
+    """`<time>` for a moment: the friendly time, the exact one as its tooltip, ISO 8601 as
+    its `datetime`."""
+    if value is None:
+        return ""
+    zone = timezone.get_current_timezone()
+    return _timestamp(value, zone, translation.get_language(), timezone.localdate(), css_class)
+
+
+# A table draws one per row, and the same calls come back on every view of a line (other
+# filters, sorts, the next fetch): all it depends on is in the key.
+@functools.lru_cache(maxsize=8192)
+def _timestamp(value: datetime, zone, language: str | None, today: date, css_class: str) -> str:
+    local = timezone.localtime(value, zone)
+    return format_html(
+        '<time{} datetime="{}" title="{}">{}</time>',
+        format_html(' class="{}"', css_class) if css_class else "",
+        local.isoformat(),  # what the `date:"c"` filter gives, without its format parsing
+        f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}",
+        _friendly(local, today),
+    )
+
+
+def _friendly(local: datetime, today: date) -> str:
     day = local.date()
     clock = f"{local.hour}:{local.minute:02d}"
     if day == today:
@@ -59,7 +86,7 @@ def friendly_time(value: datetime | None) -> str:
     if today - timedelta(days=6) <= day < today:
         # Translators: a weekday of the past week ("Mon") and a clock time ("9:41").
         return pgettext("friendly time", "%(weekday)s %(time)s") % {
-            "weekday": date_format(local, "D"),
+            "weekday": _day_name(day, "D"),
             "time": clock,
         }
     if day.year == today.year:
@@ -67,20 +94,22 @@ def friendly_time(value: datetime | None) -> str:
         return pgettext("friendly time", "%(date)s %(time)s") % {
             # Translators: a Django date format (the `date` filter's letters) for a day
             # of the current year: "12 Nov" in English.
-            "date": date_format(local, pgettext("date format, day of this year", "j M")),
+            "date": _day_name(day, pgettext("date format, day of this year", "j M")),
             "time": clock,
         }
     # Translators: a Django date format for a day of another year: "12 Nov 2025".
-    return date_format(local, pgettext("date format, day of another year", "j M Y"))
+    return _day_name(day, pgettext("date format, day of another year", "j M Y"))
 
 
-@register.filter
-def exact_time(value: datetime | None) -> str:
-    """The full timestamp with its zone, for the tooltip: '2026-11-20 14:03:11 CET'."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value)
-    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+def _day_name(day: date, format: str) -> str:
+    return _day_name_in(day, format, translation.get_language())
+
+
+# Formatting a date is most of a friendly time's cost, and a table shows a few days many
+# times over. The language is part of the key: month and weekday names are translated.
+@functools.lru_cache(maxsize=4096)
+def _day_name_in(day: date, format: str, language: str | None) -> str:
+    return date_format(day, format)
 
 
 @register.filter
@@ -115,9 +144,18 @@ _POSITION = ("page", "cursor", "before", "scan")
 def searching(params: dict[str, str], number: str) -> str:
     """The query string of this list's filter (`params`) searching for `number`, from its
     first page: what `{% query params q=number page=None %}` gives, at a row's cost."""
-    carried = {k: v for k, v in params.items() if k not in _POSITION}
-    carried["q"] = number
-    return "?" + urlencode(carried)
+    before, after = _around_search(tuple(params.items()))
+    return f"{before}{quote_plus(number)}{after}"
+
+
+# Every row of a table links a search with the same filter: encoded once, around `q`.
+@functools.lru_cache(maxsize=256)
+def _around_search(params: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    carried = [(k, v) for k, v in params if k not in _POSITION]
+    names = [k for k, _ in carried]
+    at = names.index("q") if "q" in names else len(carried)  # q keeps its place
+    before, after = urlencode(carried[:at]), urlencode(carried[at + 1 :])
+    return f"?{before}&q=" if before else "?q=", f"&{after}" if after else ""
 
 
 @register.simple_tag(takes_context=True)
