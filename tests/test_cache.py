@@ -357,6 +357,72 @@ def test_a_process_waits_for_another_process_fetch_through_a_file_cache(tmp_path
     assert second_sources == ["cache"] * 4
 
 
+class RecordingStore:
+    """The flight's cache, recording each operation (one round trip each) by name."""
+
+    def __init__(self, store: SafeCache) -> None:
+        self.store = store
+        self.operations: list[str] = []
+
+    def __getattr__(self, name: str):
+        operation = getattr(self.store, name)
+
+        def recorded(*args, **kwargs):
+            self.operations.append(name)
+            return operation(*args, **kwargs)
+
+        return recorded
+
+
+@pytest.fixture
+def store(monkeypatch) -> RecordingStore:
+    recording = RecordingStore(calls_cache._store)
+    monkeypatch.setattr(calls_cache, "_store", recording)
+    return recording
+
+
+def test_a_miss_costs_five_cache_round_trips(line, demo_upstream, store):
+    # Read, lock, read again under the lock, store, unlock: each round trip to Redis is
+    # latency added to the provider's own.
+    fetch_batch(line, CallKind.MISSED, QUERY)
+    assert store.operations == ["get_many", "add", "get_many", "set", "delete"]
+    assert cache.get(keys_for(SUPPORT_KEY).lock) is None
+    store.operations.clear()
+    fetch_batch(line, CallKind.MISSED, QUERY)
+    assert store.operations == ["get_many"]  # a hit: one
+
+
+@override_settings(CALLS_CACHE_LOCK_TIMEOUT=0.3)
+def test_a_fetch_that_outlived_its_lock_leaves_the_next_holders_lock(
+    line, demo_upstream, monkeypatch
+):
+    lock = keys_for(SUPPORT_KEY).lock
+    real_fetch = calls_cache._list_calls
+
+    def slow_fetch(*args):
+        # Our lock expired during the fetch and another request took it.
+        cache.set(lock, "another request's token", timeout=30)
+        return real_fetch(*args)
+
+    monkeypatch.setattr(calls_cache, "_list_calls", slow_fetch)
+    fetched = fetch_batch(line, CallKind.MISSED, QUERY)
+    assert fetched.source == "upstream"
+    assert cache.get(lock) == "another request's token"
+
+
+def test_a_good_answer_after_refresh_clears_the_refusal(line, demo_upstream):
+    keys = keys_for(SUPPORT_KEY)
+    cache.set(keys.refused, "api_expired", timeout=30)
+    assert fetch_batch(line, CallKind.MISSED, QUERY).error.code == "api_expired"
+    assert demo_upstream.calls_to(MISSED) == 0
+
+    # The owner renewed the subscription and pressed Refresh: the key works again.
+    assert fetch_batch(line, CallKind.MISSED, QUERY, refresh=True).error is None
+    other_view = fetch_batch(line, CallKind.MISSED, QUERY.replace(search="Marie"))
+    assert other_view.error is None and other_view.source == "upstream"
+    assert cache.get(keys.refused) is None
+
+
 @override_settings(CALLS_CACHE_LOCK_TIMEOUT=0.3)
 def test_a_crashed_holder_blocks_others_only_until_its_lock_expires(line, demo_upstream, clock):
     cache.add(keys_for(SUPPORT_KEY).lock, "a request that died", timeout=1)

@@ -305,6 +305,8 @@ class _Flight:
         self.keys = keys
         self.policy = policy
         self.fetch = fetch
+        self.refused_seen = False  # a remembered refusal, which a good answer clears
+        self.locked_at = 0.0  # time.monotonic() when this request took the lock
 
     def run(self, *, refresh: bool) -> Fetched:
         now = clock()
@@ -313,6 +315,7 @@ class _Flight:
         backoff = _Backoff.load(found.get(self.keys.backoff))
         paused = backoff is not None and backoff.until > now
         refused = _REFUSALS.get(found.get(self.keys.refused))
+        self.refused_seen = self.keys.refused in found
         if refused is not None and not refresh:
             # The provider just refused this key for this kind: asking again within the TTL
             # would be refused again, once per person looking at the banner.
@@ -354,6 +357,7 @@ class _Flight:
             if acquired is None:  # no usable cache: no lock to share either
                 return self._fetch_and_store(entry, backoff, token=None)
             if acquired:
+                self.locked_at = time.monotonic()
                 # Another request may have stored an answer (or failed and paused the line)
                 # between our first read and taking the lock.
                 settled = self._settled_meanwhile(newer_than)
@@ -411,9 +415,14 @@ class _Flight:
         return None
 
     def _release(self, token: str | None) -> None:
-        # Only our own lock: if ours expired, another request's may be there now. (Not
-        # atomic; the window is one round trip and the worst case is one extra fetch.)
-        if token is not None and _store.get(self.keys.lock) == token:
+        if token is None:
+            return
+        # A lock lives at least its timeout (whole seconds, rounded up): well within it,
+        # it is still ours. Near or past it, another request's may be there now, so only
+        # a lock holding our token goes. (Not atomic; the window is one round trip and
+        # the worst case is one extra fetch.)
+        surely_ours = time.monotonic() - self.locked_at < self.policy.lock_timeout - 1
+        if surely_ours or _store.get(self.keys.lock) == token:
             _store.delete(self.keys.lock)
 
     # Fetching -----------------------------------------------------------------------
@@ -429,9 +438,12 @@ class _Flight:
             at = clock()
             # Stored before the lock is released: waiters find it when the lock goes.
             _store.set(self.keys.entry, _pack_entry(batch, at), self.policy.stale_ttl)
-            if backoff is not None:
-                _store.delete(self.keys.backoff)
-            _store.delete(self.keys.refused)
+            # A good answer ends the pause and the refusal this request saw (one round
+            # trip; none when there was neither, as on nearly every fetch).
+            settled = [self.keys.backoff] if backoff is not None else []
+            settled += [self.keys.refused] if self.refused_seen else []
+            if settled:
+                _store.delete_many(settled)
         finally:
             self._release(token)
         return Fetched(batch=batch, fetched_at=datetime.fromtimestamp(at, UTC))

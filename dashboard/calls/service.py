@@ -30,6 +30,11 @@ class CallPage:
         return self.filter.page > 1
 
     @property
+    def fetched_now(self) -> bool:
+        """Fetched from the provider by this request (not another's, not the cache)."""
+        return self.source == "upstream" and self.error is None
+
+    @property
     def first_index(self) -> int:
         return self.filter.offset + 1 if self.calls else 0
 

@@ -46,8 +46,12 @@ class SafeCache:
             self._warn("write", exc)
 
     def delete(self, key: str) -> None:
+        self.delete_many([key])
+
+    def delete_many(self, keys: list[str]) -> None:
+        """Several keys in one round trip."""
         try:
-            cache.delete(key)
+            cache.delete_many(keys)
         except Exception as exc:
             self._warn("delete", exc)
 

@@ -174,17 +174,21 @@ _fragments_here = LocalCache(max_entries=128)
 
 
 class _CachedFragmentNode(template.Node):
-    def __init__(self, nodelist: template.NodeList, timeout, vary_on: list) -> None:
+    def __init__(self, nodelist: template.NodeList, timeout, vary_on: list, new=None) -> None:
         self.nodelist = nodelist
         self.timeout = timeout
         self.vary_on = vary_on
+        self.new = new
 
     def render(self, context) -> str:
         parts = [_release(), *(str(var.resolve(context)) for var in self.vary_on)]
         digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
         key = f"fragment:{digest}"
         timeout = float(self.timeout.resolve(context))
-        cached = _fragments_here.get(key) or safe_cache.get(key)
+        # `new`: the parts name an answer this very request fetched, so nothing can be
+        # stored under the key yet; looking would cost a round trip to Redis for nothing.
+        new = self.new is not None and self.new.resolve(context)
+        cached = None if new else _fragments_here.get(key) or safe_cache.get(key)
         if isinstance(cached, str):
             _fragments_here.set(key, cached, ttl=timeout)
             return mark_safe(cached)  # noqa: S308 - our own rendered, escaped output
@@ -211,16 +215,23 @@ def _release() -> str:
 
 @register.tag
 def cached_fragment(parser, token):
-    """`{% cached_fragment TIMEOUT part part … %}…{% endcached_fragment %}`: like Django's
-    `{% cache %}`, but a cache outage renders the fragment instead of failing the page, and
-    the key is a hash of every part (so it names nothing personal)."""
+    """`{% cached_fragment TIMEOUT part part … [new=EXPR] %}…{% endcached_fragment %}`: like
+    Django's `{% cache %}`, but a cache outage renders the fragment instead of failing the
+    page, and the key is a hash of every part (so it names nothing personal). When `new`
+    is true the fragment is rendered and stored without a lookup."""
     bits = token.split_contents()
+    new = None
+    if bits[-1].startswith("new="):
+        new = parser.compile_filter(bits.pop()[len("new=") :])
     if len(bits) < 3:
         raise template.TemplateSyntaxError("cached_fragment needs a timeout and key parts")
     nodelist = parser.parse(("endcached_fragment",))
     parser.delete_first_token()
     return _CachedFragmentNode(
-        nodelist, parser.compile_filter(bits[1]), [parser.compile_filter(b) for b in bits[2:]]
+        nodelist,
+        parser.compile_filter(bits[1]),
+        [parser.compile_filter(b) for b in bits[2:]],
+        new,
     )
 
 
