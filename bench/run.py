@@ -465,6 +465,17 @@ def measure(args: argparse.Namespace, stack: Stack, seeded: dict[str, Any]) -> d
             miss_samples.extend(sequential(client, [miss_url], htmx=True))
     miss_upstream = stack.upstream_requests() - before - len(upstream_samples)
 
+    # Context for the miss, with no target: what any request to this server pays for
+    # arriving after it sat idle as long as the provider takes. A miss meets such a gap
+    # twice (it follows its reference request, and resumes when the provider answers);
+    # on a shared VM, cooled CPU caches and sleeping threads cost milliseconds.
+    progress("the cost of waking up")
+    awake, woken = [], []
+    for _ in range(args.samples_miss):
+        time.sleep(args.latency)
+        woken.extend(sequential(client, ["/healthz"], htmx=False))
+        awake.extend(sequential(client, ["/healthz"], htmx=False))
+
     # Full page vs htmx partial, both served from the cache.
     progress("full page vs partial")
     full_samples, partial_samples = [], []
@@ -507,6 +518,11 @@ def measure(args: argparse.Namespace, stack: Stack, seeded: dict[str, Any]) -> d
         "cache_miss": {
             **latency_summary([s.seconds for s in miss_samples]),
             "upstream_calls": miss_upstream,
+        },
+        "wake_up": {
+            "idle_s": args.latency,
+            "awake": latency_summary([s.seconds for s in awake]),
+            "after_idle": latency_summary([s.seconds for s in woken]),
         },
         "full_page": {**latency_summary([s.seconds for s in full_samples]), **size(full_samples)},
         "htmx_partial": {
@@ -573,6 +589,12 @@ def to_markdown(results: dict[str, Any]) -> str:
             ),
             lat("full page (cached)", results["full_page"]),
             lat("htmx partial (cached)", results["htmx_partial"]),
+            lat("health check, back to back (context)", results["wake_up"]["awake"]),
+            lat(
+                "health check after idling (context)",
+                results["wake_up"]["after_idle"],
+                f"{results['wake_up']['idle_s'] * 1000:.0f} ms idle before each",
+            ),
         ],
     )
     sizes = markdown_table(

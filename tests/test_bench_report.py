@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -55,6 +56,7 @@ def results_fixture() -> dict:
         "references": {"upstream_alone": {**lat, "p50_ms": 150.0}, "static_file": {**lat, **size}},
         "cache_hit": {**lat, "upstream_calls": 0},
         "cache_miss": {**lat, "p50_ms": 165.0, "upstream_calls": 10},
+        "wake_up": {"idle_s": 0.15, "awake": lat, "after_idle": {**lat, "p50_ms": 4.5}},
         "full_page": {**lat, **size},
         "htmx_partial": {**lat, **size},
         "load": [
@@ -81,6 +83,7 @@ def test_targets_and_the_markdown_report_come_from_the_results():
     assert [v.passed for v in checks] == [True, True, True, True]
     assert "PASS  stampede of 100 makes 1 upstream call: 1 == 1" in markdown
     assert "| upstream alone (reference)" in markdown
+    assert re.search(r"\| health check after idling \(context\) +\| +4\.50 .*150 ms idle", markdown)
 
 
 def test_simulated_users_browse_only_the_call_tables_of_their_lines():
