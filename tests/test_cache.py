@@ -382,10 +382,10 @@ def store(monkeypatch) -> RecordingStore:
 
 
 def test_a_miss_costs_five_cache_round_trips(line, demo_upstream, store):
-    # Read, lock, read again under the lock, store, unlock: each round trip to Redis is
-    # latency added to the provider's own.
+    # Read, lock, read again under the lock, store, unlock (with any refusal): each round
+    # trip to Redis is latency added to the provider's own.
     fetch_batch(line, CallKind.MISSED, QUERY)
-    assert store.operations == ["get_many", "add", "get_many", "set", "delete"]
+    assert store.operations == ["get_many", "add", "get_many", "set", "delete_many"]
     assert cache.get(keys_for(SUPPORT_KEY).lock) is None
     store.operations.clear()
     fetch_batch(line, CallKind.MISSED, QUERY)
@@ -408,6 +408,24 @@ def test_a_fetch_that_outlived_its_lock_leaves_the_next_holders_lock(
     fetched = fetch_batch(line, CallKind.MISSED, QUERY)
     assert fetched.source == "upstream"
     assert cache.get(lock) == "another request's token"
+
+
+def test_a_refusal_that_lands_during_a_good_fetch_is_cleared(line, demo_upstream, monkeypatch):
+    # Another view of the same line and kind was refused while this one fetched; the good
+    # answer is the news: the view just fetched must not show the refusal instead.
+    keys = keys_for(SUPPORT_KEY)
+    real_fetch = calls_cache._list_calls
+
+    def fetch_meanwhile_refused(*args):
+        cache.set(keys.refused, "api_expired", timeout=30)
+        return real_fetch(*args)
+
+    monkeypatch.setattr(calls_cache, "_list_calls", fetch_meanwhile_refused)
+    assert fetch_batch(line, CallKind.MISSED, QUERY).error is None
+    monkeypatch.setattr(calls_cache, "_list_calls", real_fetch)
+    again = fetch_batch(line, CallKind.MISSED, QUERY)
+    assert again.error is None and again.source == "cache"
+    assert cache.get(keys.refused) is None
 
 
 def test_a_good_answer_after_refresh_clears_the_refusal(line, demo_upstream):

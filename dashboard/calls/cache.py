@@ -305,7 +305,6 @@ class _Flight:
         self.keys = keys
         self.policy = policy
         self.fetch = fetch
-        self.refused_seen = False  # a remembered refusal, which a good answer clears
         self.locked_at = 0.0  # time.monotonic() when this request took the lock
 
     def run(self, *, refresh: bool) -> Fetched:
@@ -315,7 +314,6 @@ class _Flight:
         backoff = _Backoff.load(found.get(self.keys.backoff))
         paused = backoff is not None and backoff.until > now
         refused = _REFUSALS.get(found.get(self.keys.refused))
-        self.refused_seen = self.keys.refused in found
         if refused is not None and not refresh:
             # The provider just refused this key for this kind: asking again within the TTL
             # would be refused again, once per person looking at the banner.
@@ -414,22 +412,27 @@ class _Flight:
                 return None
         return None
 
-    def _release(self, token: str | None) -> None:
-        if token is None:
-            return
-        # A lock lives at least its timeout (whole seconds, rounded up): well within it,
-        # it is still ours. Near or past it, another request's may be there now, so only
-        # a lock holding our token goes. (Not atomic; the window is one round trip and
-        # the worst case is one extra fetch.)
-        surely_ours = time.monotonic() - self.locked_at < self.policy.lock_timeout - 1
-        if surely_ours or _store.get(self.keys.lock) == token:
-            _store.delete(self.keys.lock)
+    def _release(self, token: str | None, *also: str) -> None:
+        """Let go of our lock, deleting `also` in the same round trip."""
+        doomed = list(also)
+        if token is not None:
+            # In Redis, local memory and the database a lock lives at least its timeout
+            # (whole seconds, rounded up), so well within it the lock is still ours. Near
+            # or past it, another request's may be there now: only a lock holding our
+            # token goes. (Not atomic, and memcached's and the file cache's locks are
+            # looser; the worst case is one extra fetch.)
+            surely_ours = time.monotonic() - self.locked_at < self.policy.lock_timeout - 1
+            if surely_ours or _store.get(self.keys.lock) == token:
+                doomed.append(self.keys.lock)
+        if doomed:
+            _store.delete_many(doomed)
 
     # Fetching -----------------------------------------------------------------------
 
     def _fetch_and_store(
         self, entry: _Entry | None, backoff: _Backoff | None, *, token: str | None
     ) -> Fetched:
+        settled: list[str] = []
         try:
             try:
                 batch = self.fetch()
@@ -438,14 +441,11 @@ class _Flight:
             at = clock()
             # Stored before the lock is released: waiters find it when the lock goes.
             _store.set(self.keys.entry, _pack_entry(batch, at), self.policy.stale_ttl)
-            # A good answer ends the pause and the refusal this request saw (one round
-            # trip; none when there was neither, as on nearly every fetch).
-            settled = [self.keys.backoff] if backoff is not None else []
-            settled += [self.keys.refused] if self.refused_seen else []
-            if settled:
-                _store.delete_many(settled)
+            # A good answer ends any remembered refusal of this kind (another view's may
+            # have landed while this one fetched) and the pause it found, with the lock.
+            settled = [self.keys.refused] + ([self.keys.backoff] if backoff is not None else [])
         finally:
-            self._release(token)
+            self._release(token, *settled)
         return Fetched(batch=batch, fetched_at=datetime.fromtimestamp(at, UTC))
 
     def _failed(
