@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pytest
 from django.template import Context, Template
@@ -35,6 +36,14 @@ def test_searching_gives_the_query_tags_link(params):
     assert as_filter == as_tag  # both as the page gets them (escaped: &amp;)
     assert searching(params, "0470").startswith("?")
     assert not re.search(r"(^\?|;)page=", as_filter)  # back to the first page
+
+
+@pytest.mark.parametrize("number", ["", None, 470123456, "+32 470/12 34 56"])
+def test_searching_encodes_any_value_as_urlencode_does(number):
+    # What the filter gave before it encoded the filter once per table: never an error.
+    params = {"from": "2026-11-01", "odd": ["a", "b"], "n": 3, "page": "2"}
+    expected = "?" + urlencode({"from": "2026-11-01", "odd": ["a", "b"], "n": 3, "q": number})
+    assert searching(params, number) == expected
 
 
 @pytest.mark.parametrize("length", [3, 10, 80])
@@ -73,6 +82,25 @@ def test_timestamp_takes_a_class_and_draws_nothing_for_no_time():
         )
     assert html.startswith('<time class="muted" datetime="2026-11-20T14:03:00+00:00" ')
     assert html.endswith("</time>|")
+
+
+def test_memoised_timestamps_follow_the_zone_the_language_and_the_day(monkeypatch):
+    when = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
+    draw = Template("{% load calls %}{% timestamp at %}").render
+    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    seen = []
+    for zone, language in [("UTC", "en"), ("Asia/Tokyo", "en"), ("UTC", "ja"), ("UTC", "en")]:
+        with timezone.override(zone), translation.override(language):
+            seen.append(draw(Context({"at": when})))
+    # A day later, the same moment in the same zone and language reads differently.
+    now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    with timezone.override("UTC"), translation.override("en"):
+        seen.append(draw(Context({"at": when})))
+
+    texts = [re.search(r">([^<]*)</time>", html)[1] for html in seen]
+    assert texts == ["Yesterday 23:30", "Today 8:30", "昨日 23:30", "Yesterday 23:30", "Fri 23:30"]
+    assert 'datetime="2026-11-21T08:30:00+09:00"' in seen[1] and "JST" in seen[1]
 
 
 def test_friendly_days_follow_the_language_after_a_switch(monkeypatch):

@@ -144,8 +144,9 @@ _POSITION = ("page", "cursor", "before", "scan")
 def searching(params: dict[str, str], number: str) -> str:
     """The query string of this list's filter (`params`) searching for `number`, from its
     first page: what `{% query params q=number page=None %}` gives, at a row's cost."""
-    before, after = _around_search(tuple(params.items()))
-    return f"{before}{quote_plus(number)}{after}"
+    # As urlencode reads values: str() of whatever they are (a list stays hashable so).
+    before, after = _around_search(tuple((k, str(v)) for k, v in params.items()))
+    return f"{before}{quote_plus(str(number))}{after}"
 
 
 # Every row of a table links a search with the same filter: encoded once, around `q`.
