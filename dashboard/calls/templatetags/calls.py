@@ -144,7 +144,8 @@ _POSITION = ("page", "cursor", "before", "scan")
 def searching(params: dict[str, str], number: str) -> str:
     """The query string of this list's filter (`params`) searching for `number`, from its
     first page: what `{% query params q=number page=None %}` gives, at a row's cost."""
-    # As urlencode reads values: str() of whatever they are (a list stays hashable so).
+    # Values as urlencode reads them, str() of whatever they are (which also makes the
+    # memo key hashable when a value is a list).
     before, after = _around_search(tuple((k, str(v)) for k, v in params.items()))
     return f"{before}{quote_plus(str(number))}{after}"
 
