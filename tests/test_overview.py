@@ -219,10 +219,11 @@ def test_the_overview_asks_the_provider_for_full_pages_of_the_range_and_previous
     prev_start, prev_end = day_bounds_ms(date(2026, 11, 7), date(2026, 11, 13), "UTC")
     ms = {"sort_by": "call_date_ms", "sort_dir": "desc"}
     assert demo_upstream.sent() == [
-        # Missed calls by calendar days, a day wider each side (the provider's zone).
+        # Missed calls by calendar days: the viewer's and the provider's zone are both UTC,
+        # so exactly the period's days (no day more on either side, no trimming).
         (
             "/call/missed/list/",
-            {"offset": "0", "limit": "500", "date_start": "2026-11-13", "date_end": "2026-11-21"},
+            {"offset": "0", "limit": "500", "date_start": "2026-11-14", "date_end": "2026-11-20"},
         ),
         (
             "/call/incoming/list/",
@@ -236,7 +237,7 @@ def test_the_overview_asks_the_provider_for_full_pages_of_the_range_and_previous
         ),
         (
             "/call/missed/list/",
-            {"offset": "0", "limit": "500", "date_start": "2026-11-06", "date_end": "2026-11-14"},
+            {"offset": "0", "limit": "500", "date_start": "2026-11-07", "date_end": "2026-11-13"},
         ),
         (
             "/call/incoming/list/",

@@ -163,7 +163,9 @@ def fetch_batch(line: Line, kind: CallKind, query: CallQuery, *, refresh: bool =
         unreadable = Fetched(batch=None, fetched_at=None, error=StoredKeyUnreadable())
         _observe(unreadable)
         return unreadable
-    keys = cache_keys(crypto.fingerprint(api_key), kind, build_params(kind, query))
+    # The provider's zone comes from the setting the client is built from (conf.py).
+    params = build_params(kind, query, settings.SMSMOBILEAPI_TIMEZONE)
+    keys = cache_keys(crypto.fingerprint(api_key), kind, params)
     # The fetch closes over the line, not the key: only frames marked sensitive ever hold
     # the key in clear, so a traceback or debug page cannot show it.
     flight = _Flight(keys, Policy.from_settings(), lambda: _list_calls(line, kind, query))

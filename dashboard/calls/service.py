@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from dashboard.calls.cache import fetch_batch
+from dashboard.calls.exact import ExactList
 from dashboard.calls.filters import CallFilter
 from dashboard.lines.models import Line
 from dashboard.smsmobileapi.errors import UpstreamError
@@ -50,7 +50,9 @@ def fetch_calls(
     # One row more than the page shows: the provider has no totals, so this is how we
     # know whether a next page exists (per_page + 1 stays within every endpoint's max).
     query = call_filter.to_query(kind, tz_name, extra_rows=1)
-    fetched = fetch_batch(line, kind, query, refresh=refresh)
+    # The viewer's exact days: missed calls are trimmed to them (see calls/exact.py).
+    exact = ExactList(line, kind, query, refresh=refresh)
+    fetched = exact.fetch(query.offset, query.limit)
     rows = fetched.batch.calls if fetched.batch else ()
     skipped = fetched.batch.skipped_rows if fetched.batch else 0
     return CallPage(

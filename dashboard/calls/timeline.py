@@ -29,7 +29,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.calls.cache import fetch_batch, oldest
+from dashboard.calls.cache import oldest
+from dashboard.calls.exact import ExactList
 from dashboard.calls.filters import CallFilter
 from dashboard.calls.table import Column
 from dashboard.lines.models import Line
@@ -210,15 +211,17 @@ class _CachedFetcher:
 
     def __init__(self, line: Line, call_filter: CallFilter, tz_name: str, refresh: bool):
         self.line = line
-        self.query = {k: call_filter.to_query(k, tz_name) for k in KIND_ORDER}
-        self.refresh = refresh
+        # Each kind's list in the viewer's exact days (missed calls are trimmed to them).
+        self.lists = {
+            k: ExactList(line, k, call_filter.to_query(k, tz_name), refresh=refresh)
+            for k in KIND_ORDER
+        }
         self.errors: dict[CallKind, UpstreamError] = {}
         self.fetched_at: datetime | None = None
         self.stale = False
 
     def __call__(self, kind: CallKind, offset: int, limit: int) -> Sequence[Call]:
-        query = self.query[kind].replace(offset=offset, limit=limit)
-        fetched = fetch_batch(self.line, kind, query, refresh=self.refresh)
+        fetched = self.lists[kind].fetch(offset, limit)
         if fetched.error is not None:
             self.errors[kind] = fetched.error
         self.stale = self.stale or fetched.stale

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dashboard.calls.cache import fetch_batch
 from dashboard.calls.cache import oldest as older_fetch
+from dashboard.calls.exact import ExactList
 from dashboard.calls.filters import CallFilter
 from dashboard.followup.later import LaterContacts
 from dashboard.followup.state import FollowUps, followups_for
@@ -90,7 +90,10 @@ def scan_open(
     """Scan missed calls from `start` until a page of open ones (plus one) is found."""
     cap = SCAN_CAP if cap is None else cap
     per_page = call_filter.per_page
-    base = call_filter.to_query(CallKind.MISSED, tz_name)
+    # Offsets are positions in the missed list of the viewer's exact days (calls/exact.py).
+    missed = ExactList(
+        line, CallKind.MISSED, call_filter.to_query(CallKind.MISSED, tz_name), refresh=refresh
+    )
     found: list[tuple[int, Call]] = []  # (offset in the missed list, call)
     states = FollowUps(line.default_region, {})
     offset, scanned, capped, exhausted = start, 0, False, False
@@ -103,9 +106,7 @@ def scan_open(
             capped = True
             break
         size = min(SCAN_CHUNK, cap - scanned)
-        fetched = fetch_batch(
-            line, CallKind.MISSED, base.replace(offset=offset, limit=size), refresh=refresh
-        )
+        fetched = missed.fetch(offset, size)
         if fetched.batch is None:
             error = fetched.error
             break

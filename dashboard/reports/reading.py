@@ -12,7 +12,8 @@ import math
 from collections.abc import Iterator
 from datetime import datetime
 
-from dashboard.calls.cache import fetch_batch, oldest
+from dashboard.calls.cache import oldest
+from dashboard.calls.exact import ExactList
 from dashboard.lines.models import Line
 from dashboard.smsmobileapi.client import ENDPOINTS
 from dashboard.smsmobileapi.errors import UpstreamError
@@ -56,6 +57,8 @@ class CallReader:
         self.fetched_at: datetime | None = None
 
     def __iter__(self) -> Iterator[Call]:
+        # The viewer's exact days: missed calls are trimmed to them (calls/exact.py).
+        calls = ExactList(self.line, self.kind, self.query, refresh=self.refresh)
         offset = 0
         while True:
             if self.pages >= self.max_pages:
@@ -63,12 +66,7 @@ class CallReader:
                 return
             # One row past the cap, never more than the endpoint's maximum page.
             want = min(self.page_size, self.max_rows + 1 - self.rows)
-            fetched = fetch_batch(
-                self.line,
-                self.kind,
-                self.query.replace(offset=offset, limit=want),
-                refresh=self.refresh,
-            )
+            fetched = calls.fetch(offset, want)
             self.pages += 1
             if fetched.error is not None and fetched.batch is None:
                 self.error = fetched.error

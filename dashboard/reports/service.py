@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -33,14 +32,7 @@ def overview_cache_key(line: Line, period: DateRange, max_rows: int) -> str | No
 
 def query_for(kind: CallKind, period: DateRange) -> CallQuery:
     """Newest first, so a capped reading loses the oldest days, which the page says."""
-    if kind is CallKind.MISSED:
-        # The missed endpoint filters by calendar days in the provider's zone, which may not
-        # be the viewer's: ask for a day more on each side, `summarise` keeps exact instants.
-        return CallQuery(
-            date_from=period.start - timedelta(days=1),
-            date_to=period.end + timedelta(days=1),
-            tz_name=period.tz_name,
-        )
+    # Every kind in the viewer's exact days: `CallReader` trims missed calls to them.
     return CallQuery(date_from=period.start, date_to=period.end, tz_name=period.tz_name)
 
 

@@ -86,8 +86,25 @@ def local_midnight(day: date, tz_name: str) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
 
 
-def build_params(kind: CallKind, query: CallQuery) -> dict[str, str]:
-    """The query string for `kind` (without the key), every value within the provider's range."""
+def provider_days(
+    day_from: date | None, day_to: date | None, tz_name: str, provider_tz: str
+) -> tuple[date | None, date | None]:
+    """The calendar days in `provider_tz` that cover the days [day_from, day_to] of
+    `tz_name`: what the missed endpoint, which filters by days in its own zone, is asked
+    for. Rows outside the viewer's exact bounds are then dropped (`calls.exact`)."""
+    start, end = day_bounds_ms(day_from, day_to, tz_name)
+    zone = ZoneInfo(provider_tz)
+    first = last = None
+    if start is not None:
+        first = datetime.fromtimestamp(start / 1000, UTC).astimezone(zone).date()
+    if end is not None:
+        last = datetime.fromtimestamp(end / 1000, UTC).astimezone(zone).date()
+    return first, last
+
+
+def build_params(kind: CallKind, query: CallQuery, missed_tz: str = "UTC") -> dict[str, str]:
+    """The query string for `kind` (without the key), every value within the provider's
+    range. `missed_tz` is the zone of the missed endpoint's days (SMSMOBILEAPI_TIMEZONE)."""
     endpoint = ENDPOINTS[kind]
     limit = min(max(query.limit, 1), endpoint.max_limit)
     params: dict[str, str] = {"offset": str(max(query.offset, 0)), "limit": str(limit)}
@@ -95,10 +112,11 @@ def build_params(kind: CallKind, query: CallQuery) -> dict[str, str]:
     if kind is CallKind.MISSED:
         if search:
             params["search"] = search
-        if query.date_from:
-            params["date_start"] = query.date_from.isoformat()
-        if query.date_to:
-            params["date_end"] = query.date_to.isoformat()
+        first, last = provider_days(query.date_from, query.date_to, query.tz_name, missed_tz)
+        if first:
+            params["date_start"] = first.isoformat()
+        if last:
+            params["date_end"] = last.isoformat()
         return params
     if search:
         params["q"] = search
@@ -128,6 +146,7 @@ class SmsMobileApiClient:
         install_redaction()
         self.base_url = base_url.rstrip("/")
         self.connect_retries = connect_retries
+        self.missed_tz = missed_timezone
         self.missed_zone = ZoneInfo(missed_timezone)
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -141,6 +160,11 @@ class SmsMobileApiClient:
     def close(self) -> None:
         self._http.close()
 
+    def params(self, kind: CallKind, query: CallQuery) -> dict[str, str]:
+        """The provider's parameters for `query` (without the key), in this client's zones:
+        what is sent, and what cache keys are made of."""
+        return build_params(kind, query, self.missed_tz)
+
     # sensitive_variables() with no names masks every local of these frames, including
     # the decorator's own `func_args`, where a named list would still show the key.
     @sensitive_variables()
@@ -148,7 +172,7 @@ class SmsMobileApiClient:
         """Fetch one batch of calls of `kind`; raises an `UpstreamError` subclass on failure."""
         if not api_key or not api_key.strip():
             raise errors.MissingApiKey()
-        params = build_params(kind, query)
+        params = self.params(kind, query)
         started = time.perf_counter()
         try:
             body = self._get_json(ENDPOINTS[kind].path, {**params, "apikey": api_key})

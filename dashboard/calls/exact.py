@@ -1,0 +1,153 @@
+"""One kind's list of calls within the viewer's exact days, at any position.
+
+Incoming and outgoing calls are filtered by the provider to the millisecond, so their
+lists are the provider's. The missed endpoint filters by calendar days in *its* zone
+(SMSMOBILEAPI_TIMEZONE): for a viewer elsewhere it is asked for the provider's days that
+cover the viewer's (`client.provider_days`), and only the rows inside the viewer's exact
+bounds are kept. The provider's list is newest first, so those rows are one unbroken run
+of it: after a *head* of rows newer than the viewer's last instant (up to a day of
+calls), before a *tail* of rows older than the first. The head's length is found once by
+scanning from the newest call in chunks (through the cache, so every page and every user
+shares the reads); position n of the viewer's list is then the provider's offset
+head + n. Pages are therefore fixed slices of one list: page 2 follows page 1 with
+nothing skipped and nothing repeated, and the tail ends the list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+
+from dashboard.calls.cache import Fetched, fetch_batch
+from dashboard.lines.models import Line
+from dashboard.smsmobileapi.client import day_bounds_ms, provider_days
+from dashboard.smsmobileapi.records import Call, CallBatch, CallKind, CallQuery
+
+HEAD_CHUNK = 100  # rows per head-scan request (a day's sliver of a busy line)
+MAX_HEAD_CHUNKS = 20  # past 2,000 rows in the sliver, the list starts where the scan stopped
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def call_ms(call: Call) -> int:
+    """The call's instant in integer milliseconds, the unit of the viewer's bounds."""
+    return (call.started_at - _EPOCH) // timedelta(milliseconds=1)
+
+
+class ExactList:
+    """The calls of `kind` matching `query` (its offset and limit are ignored) in the
+    viewer's exact days; `fetch(offset, limit)` is a slice of that list."""
+
+    def __init__(
+        self,
+        line: Line,
+        kind: CallKind,
+        query: CallQuery,
+        *,
+        refresh: bool = False,
+        provider_tz: str | None = None,
+    ) -> None:
+        self.line = line
+        self.kind = kind
+        self.query = query
+        self.refresh = refresh
+        provider_tz = provider_tz or settings.SMSMOBILEAPI_TIMEZONE
+        self.lo, self.hi = day_bounds_ms(query.date_from, query.date_to, query.tz_name)
+        covered_lo, covered_hi = (None, None)
+        if kind is CallKind.MISSED:
+            first, last = provider_days(query.date_from, query.date_to, query.tz_name, provider_tz)
+            covered_lo, covered_hi = day_bounds_ms(first, last, provider_tz)
+        # Rows to drop exist only where the provider's days reach past the viewer's.
+        self.trims_head = self.hi is not None and covered_hi is not None and covered_hi > self.hi
+        self.trims_tail = self.lo is not None and covered_lo is not None and covered_lo < self.lo
+        self._head: int | None = None if self.trims_head else 0
+        self._head_failure: Fetched | None = None
+        self._chunks: dict[int, Fetched] = {}
+
+    @property
+    def trims(self) -> bool:
+        return self.trims_head or self.trims_tail
+
+    def fetch(self, offset: int, limit: int) -> Fetched:
+        """The rows at [offset, offset + limit) of the exact list, as a `Fetched` whose
+        batch holds only those rows; a short batch means the list ends there."""
+        if not self.trims:
+            return self._get(offset, limit)
+        head = self.head()
+        if head is None:
+            assert self._head_failure is not None
+            return self._head_failure
+        start = head + offset
+        fetched = self._from_chunks(start, limit) or self._get(start, limit)
+        if fetched.batch is None:
+            return fetched
+        return dataclasses.replace(fetched, batch=self._keep(fetched.batch, offset))
+
+    def head(self) -> int | None:
+        """How many of the provider's rows are newer than the viewer's last instant
+        (None when the provider could not be read)."""
+        if self._head is not None or self._head_failure is not None:
+            return self._head
+        assert self.hi is not None
+        offset = 0
+        for _chunk in range(MAX_HEAD_CHUNKS):
+            fetched = self._get(offset, HEAD_CHUNK)
+            batch = fetched.batch
+            if batch is None:
+                self._head_failure = fetched
+                return None
+            self._chunks[offset] = fetched
+            for i, call in enumerate(batch.calls):
+                if call_ms(call) <= self.hi:
+                    # Malformed rows before it would make this an underestimate: those
+                    # head rows then reach the page and are dropped there, never shown.
+                    self._head = offset + i
+                    return self._head
+            offset += batch.sent
+            if batch.sent < HEAD_CHUNK:
+                break
+        self._head = offset
+        return self._head
+
+    def _get(self, offset: int, limit: int) -> Fetched:
+        query = self.query.replace(offset=offset, limit=limit)
+        return fetch_batch(self.line, self.kind, query, refresh=self.refresh)
+
+    def _from_chunks(self, start: int, limit: int) -> Fetched | None:
+        """The slice from a head chunk already read, when it holds all of it (or the
+        list ends inside it): the first page usually costs no request of its own."""
+        for chunk_offset, fetched in self._chunks.items():
+            batch = fetched.batch
+            if batch is None or batch.skipped_rows or chunk_offset > start:
+                continue
+            end = chunk_offset + len(batch.calls)
+            if start + limit <= end or (len(batch.calls) < HEAD_CHUNK and start <= end):
+                calls = batch.calls[start - chunk_offset : start - chunk_offset + limit]
+                sliced = CallBatch(kind=batch.kind, calls=calls, offset=start, limit=limit)
+                return dataclasses.replace(fetched, batch=sliced)
+        return None
+
+    def _keep(self, batch: CallBatch, offset: int) -> CallBatch:
+        kept: list[Call] = []
+        dropped_newer = 0
+        ended = False
+        for call in batch.calls:
+            moment = call_ms(call)
+            if self.hi is not None and moment > self.hi:
+                dropped_newer += 1
+            elif self.lo is not None and moment < self.lo:
+                ended = True  # the tail: everything after is older still
+                break
+            else:
+                kept.append(call)
+        # Rows the provider sent but we dropped for being newer still count as sent (see
+        # `CallBatch.sent`), or the list would look finished; past the tail nothing does.
+        skipped = 0 if ended else batch.skipped_rows + dropped_newer
+        return CallBatch(
+            kind=batch.kind,
+            calls=tuple(kept),
+            offset=offset,
+            limit=batch.limit,
+            skipped_rows=skipped,
+        )
