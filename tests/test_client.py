@@ -204,21 +204,6 @@ def test_it_skips_rows_without_a_usable_time_and_counts_them():
     assert batch.skipped_rows == 2
 
 
-def test_it_ignores_unknown_fields_so_nothing_unexpected_is_kept():
-    def handler(request):
-        row = {
-            "phone_number": "+1",
-            "call_date_ms": 1763647391000,
-            "sim": "2",
-            "api_key": SECRET,
-            "url": f"https://x/?apikey={SECRET}",
-        }
-        return httpx.Response(200, json={"success": True, "rows": [row]})
-
-    (call,) = mock_client(handler).list_calls(SECRET, CallKind.OUTGOING, CallQuery()).calls
-    assert SECRET not in repr(call)
-
-
 @pytest.mark.parametrize(
     "row",
     [
@@ -226,20 +211,35 @@ def test_it_ignores_unknown_fields_so_nothing_unexpected_is_kept():
         {"phone_number": "+1", "call_date_ms": -5},
         {"phone_number": "+1", "call_datetime_utc": "0001-01-01 00:00:00"},
         {"phone_number": "+1", "call_datetime_utc": "9999-12-31T23:59:59-01:00"},
-        {
-            "phone_number": "+1",
-            "call_date_ms": 1763647391000,
-            "create_at": "0001-01-01T00:00:00+01:00",
-        },
     ],
 )
-def test_impossible_call_times_are_skipped_not_fatal(row):
+def test_a_call_with_an_impossible_time_is_skipped_not_fatal(row):
+    good = {"phone_number": "+2", "call_date_ms": 1763647391000}
+
+    def handler(request):
+        return httpx.Response(200, json={"success": True, "rows": [row, good]})
+
+    batch = mock_client(handler).list_calls(SECRET, CallKind.INCOMING, CallQuery())
+    assert (batch.skipped_rows, [c.number for c in batch.calls]) == (1, ["+2"])
+
+
+@pytest.mark.parametrize(
+    "create_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "not a date"]
+)
+def test_an_impossible_creation_time_drops_only_that_field(create_at):
+    row = {"phone_number": "+1", "call_date_ms": 1763647391000, "create_at": create_at}
+
     def handler(request):
         return httpx.Response(200, json={"success": True, "rows": [row]})
 
     batch = mock_client(handler).list_calls(SECRET, CallKind.INCOMING, CallQuery())
-    # A call whose own time is impossible is skipped; an impossible creation time is dropped.
-    assert batch.skipped_rows == 1 or (batch.calls and batch.calls[0].created_at is None)
+    assert batch.skipped_rows == 0
+    (call,) = batch.calls
+    assert (call.number, call.started_at, call.created_at) == (
+        "+1",
+        datetime(2025, 11, 20, 14, 3, 11, tzinfo=UTC),
+        None,
+    )
 
 
 def test_a_body_that_stalls_after_the_headers_is_a_timeout_without_the_key():
@@ -333,15 +333,29 @@ def test_it_refuses_an_empty_key_without_calling_the_provider(demo_upstream):
             {"success": False, "error": "server_error", "detail": "SQL"},
             errors.ProviderServerError,
         ),
+        (401, {"success": False, "error": "Invalid key"}, errors.InvalidApiKey),
+        # Unknown answers are hiccups (transient, never cached as a refusal of the key).
         (200, {"success": False, "error": "SQL prepare failed"}, errors.UpstreamError),
+        (403, {"success": False, "error": "forbidden by firewall"}, errors.UpstreamError),
+        (403, {"success": False, "error": "invalid request"}, errors.UpstreamError),
+        (403, {"success": False, "error": "token expired"}, errors.UpstreamError),
         (200, ["a", "list"], errors.UnexpectedShape),
         (200, {"success": True, "rows": "nope"}, errors.UnexpectedShape),
     ],
 )
 def test_it_maps_error_bodies(status, body, error):
     client = mock_client(lambda request: httpx.Response(status, json=body))
-    with pytest.raises(error):
+    with pytest.raises(errors.UpstreamError) as raised:
         client.list_calls(SECRET, CallKind.INCOMING, CallQuery())
+    # The exact class: a subclass (InvalidApiKey for an SQL error) would be another outcome.
+    assert type(raised.value) is error
+
+
+def test_a_403_html_page_is_a_bad_response_not_a_refused_key():
+    client = mock_client(lambda r: httpx.Response(403, html="<html>Access denied</html>"))
+    with pytest.raises(errors.UpstreamError) as raised:
+        client.list_calls(SECRET, CallKind.INCOMING, CallQuery())
+    assert type(raised.value) is errors.BadResponse and raised.value.transient
 
 
 def test_an_html_page_with_200_is_a_bad_response():

@@ -313,9 +313,12 @@ def _error_for(status: int, payload: Any) -> errors.UpstreamError:
     code = ""
     if isinstance(payload, dict):
         code = str(payload.get("error") or "").strip().lower()
-    if code == "invalid_apikey" or (status in (401, 403) and "invalid" in code):
+    # Only the provider's own words refuse a key: an unknown answer (an SQL error, a 403
+    # page from a firewall) is a hiccup, and a refusal would be cached and tell the user
+    # to replace a good key.
+    if code == "invalid_apikey" or (status == 401 and "invalid" in code):
         return errors.InvalidApiKey(status=status)
-    if code == "api_expired" or "expired" in code:
+    if code == "api_expired":
         return errors.SubscriptionExpired(status=status)
     if code == "missing_apikey" or "missing apikey" in code:
         return errors.MissingApiKey(status=status)
@@ -324,8 +327,6 @@ def _error_for(status: int, payload: Any) -> errors.UpstreamError:
     if status >= 500 or code == "server_error":
         detail = "HTML or non-JSON error page" if payload is _NOT_JSON else ""
         return errors.ProviderServerError(detail, status=status)
-    if status in (401, 403):
-        return errors.InvalidApiKey(status=status)
     if payload is _NOT_JSON:
         return errors.BadResponse("not JSON", status=status)
     return errors.UpstreamError("unexpected error answer", status=status)
