@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from html import unescape
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from dashboard.calls.filters import DEFAULT_PER_PAGE
 from dashboard.smsmobileapi.records import CallKind
-from tests.conftest import make_line
+from tests.conftest import SUPPORT_KEY, make_line
+from tests.fake_provider import T0, call, provider
 
 
 def url(line, kind, query: str = "") -> str:
@@ -215,27 +218,17 @@ def test_fewer_rows_than_a_page(owner_client, line, demo_upstream):
     assert f"Showing 1–{total}" in html
 
 
-def test_an_exactly_full_last_page_has_no_dead_next(owner_client, line, demo_upstream):
-    total = _count_all(demo_upstream, line)
-    per_page = 25
-    last_page = total // per_page
-    remainder = total % per_page
-    # Find a page size at which the data ends exactly on a page boundary.
-    for per_page in (25, 50, 100):
-        if total % per_page == 0:
-            break
-    else:
-        # Otherwise the page before the last partial one must still show Next, and the
-        # last one must not.
-        _, count, has_next, _ = _page(owner_client, line, f"?per_page=25&page={last_page}")
-        assert (count, has_next) == (25, True)
-        _, count, has_next, _ = _page(owner_client, line, f"?per_page=25&page={last_page + 1}")
-        assert (count, has_next) == (remainder, False)
-        return
-    _, count, has_next, _ = _page(
-        owner_client, line, f"?per_page={per_page}&page={total // per_page}"
-    )
-    assert (count, has_next) == (per_page, False)
+def test_an_exactly_full_last_page_has_no_dead_next(owner_client, line):
+    # 50 calls, 25 a page: page 2 is full and the last; only the extra row asked for
+    # tells it from a page 3.
+    calls = [call("incoming", f"+3247000{n:04d}", T0 - timedelta(minutes=n)) for n in range(50)]
+    with provider({SUPPORT_KEY: calls}):
+        _, count, has_next, has_prev = _page(owner_client, line, "?per_page=25&page=1")
+        assert (count, has_next, has_prev) == (25, True, False)
+        _, count, has_next, has_prev = _page(owner_client, line, "?per_page=25&page=2")
+        assert (count, has_next, has_prev) == (25, False, True)
+        _, count, has_next, _ = _page(owner_client, line, "?per_page=50")
+        assert (count, has_next) == (50, False)
 
 
 def test_exactly_a_page_and_a_page_and_one(owner_client, owner):
@@ -313,11 +306,20 @@ def test_hostile_names_are_escaped_and_truncated(owner_client, owner):
     for kind in CallKind:
         html = owner_client.get(url(hostile, kind, "?per_page=100")).content.decode()
         assert "<script>alert" not in html
-        assert "&lt;script&gt;" in html or kind is CallKind.MISSED
-        for cell in re.findall(
-            r'<span class="truncate" title="[^"]*">(.*?)</span>', html, flags=re.S
-        ):
-            assert len(cell) <= 120 * 8  # visually truncated (entities may lengthen it)
+        cells = [
+            (unescape(title), unescape(text))
+            for title, text in re.findall(
+                r'<td class="col-name"[^>]*><span class="truncate" title="([^"]*)">(.*?)</span>',
+                html,
+                flags=re.S,
+            )
+        ]
+        shown = {text for _, text in cells}
+        assert "<script>alert(1)</script>" in shown  # escaped, so it reads as text
+        assert all(len(text) <= 120 for text in shown)
+        # The 5,000-character name: cut to 120 with an ellipsis, whole on hover.
+        long_name = next(title for title, _ in cells if len(title) == 5000)
+        assert (long_name[:119] + "…") in shown
 
 
 # Upstream errors become banners, never 500s ------------------------------------------------------
@@ -410,12 +412,25 @@ def test_bad_input_gets_a_clean_request_and_no_500(owner_client, line, demo_upst
         assert value.isprintable() and len(value) <= 100
 
 
-def test_bad_values_are_reported_next_to_the_filters(owner_client, line):
+def test_bad_values_are_reported_next_to_the_filters(owner_client, line, demo_upstream):
     html = owner_client.get(
-        url(line, "incoming", "?per_page=100000&from=2026-13-45&from=x")
+        url(line, "incoming", "?per_page=100000&from=2026-13-45&from=x&sort=zzz&page=0")
     ).content.decode()
-    assert "banner-warning" in html
-    assert "Per page" in html or "per_page" in html
+    problems = re.findall(r'<p class="banner banner-warning" role="status">(.*?)</p>', html)
+    # One message per bad value, each naming its field as the filters label it.
+    assert problems == [
+        "From: Enter a valid date.",
+        "Sort by: Select a valid choice. zzz is not one of the available choices.",
+        "Page: Ensure this value is greater than or equal to 1.",
+        "Per page: Select a valid choice. 100000 is not one of the available choices.",
+    ]
+    # …and the page is still served, with the defaults in place of the bad values.
+    _, params = only_request(demo_upstream)
+    assert (params["limit"], params["offset"], params["sort_by"]) == (
+        str(DEFAULT_PER_PAGE + 1),
+        "0",
+        "call_date_ms",
+    )
 
 
 def test_swapped_dates_are_swapped_and_said(owner_client, line, demo_upstream):

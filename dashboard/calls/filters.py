@@ -89,29 +89,19 @@ class CallFilter:
 
 
 class CallFilterForm(forms.Form):
-    """GET form: renders the filter controls and turns raw strings into a `CallFilter`."""
+    """GET form: turns the raw strings of the URL into a `CallFilter`. The template draws
+    the controls itself (their values come from the filter); the labels name the field in
+    a problem message."""
 
-    q = forms.CharField(
-        required=False,
-        label=_("Search"),
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Number or name"), "autocomplete": "off"}
-        ),
-    )
+    q = forms.CharField(required=False, label=_("Search"))
     # Named `from`/`to` in the URL (add_prefix below); `from` is a Python keyword.
-    date_from = forms.DateField(
-        required=False,
-        label=_("From"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    date_from = forms.DateField(required=False, label=_("From"))
+    date_to = forms.DateField(required=False, label=_("To"))
+    sort = forms.ChoiceField(
+        required=False, label=_("Sort by"), choices=[(s, s) for s in SORT_VALUES]
     )
-    date_to = forms.DateField(
-        required=False,
-        label=_("To"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    sort = forms.ChoiceField(required=False, choices=[(s, s) for s in SORT_VALUES])
-    dir = forms.ChoiceField(required=False, choices=[(d, d) for d in DIR_VALUES])
-    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
+    dir = forms.ChoiceField(required=False, label=_("Order"), choices=[(d, d) for d in DIR_VALUES])
+    page = forms.IntegerField(required=False, label=_("Page"), min_value=1, max_value=MAX_PAGE)
     per_page = forms.TypedChoiceField(
         required=False,
         label=_("Per page"),
@@ -159,7 +149,7 @@ class CallFilterForm(forms.Form):
         data = {name: value for name, value in self.cleaned_data.items()}
         problems: list[str] = []
         for name, field_errors in self.errors.items():
-            label = {"date_from": _("From"), "date_to": _("To")}.get(name, name)
+            label = self.fields[name].label
             for error in field_errors:
                 problems.append(f"{label}: {error}")
             data.pop(name, None)

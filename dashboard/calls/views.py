@@ -56,8 +56,7 @@ def call_list(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
     record_line_access(request, line, kind)  # personal data: who read which calls (throttled)
     if request.session.get(LAST_LINE_SESSION_KEY) != line.pk:  # avoid a session write per request
         request.session[LAST_LINE_SESSION_KEY] = line.pk
-    form = CallFilterForm(request.GET)
-    call_filter = form.to_filter()
+    call_filter = CallFilterForm(request.GET).to_filter()
     followup_context = {}
     if kind is CallKind.MISSED:  # marks, "answered later", the "To follow up" view
         page, followup_context = missed_with_followups(request, line, call_filter)
@@ -67,14 +66,14 @@ def call_list(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
         )
     # The follow-up context may bring its own columns (the missed tab adds one).
     extra = {"columns": columns_for(kind, call_filter), **followup_context}
-    return _render_calls(request, line, kind, form, page, **extra)
+    return _render_calls(request, line, kind, page, **extra)
 
 
 # Where the user is in a list beyond the filter: the timeline's cursors, the follow-up scan.
 POSITION_PARAMS = ("cursor", "before", "scan", "followup")
 
 
-def _render_calls(request, line, kind, form, page, **extra) -> HttpResponse:
+def _render_calls(request, line, kind, page, **extra) -> HttpResponse:
     """The one call-table screen (every kind and the timeline): the whole page, or its
     results partial for htmx (a history-restore request needs the whole page)."""
     position = {k: request.GET[k] for k in POSITION_PARAMS if request.GET.get(k)}
@@ -85,7 +84,6 @@ def _render_calls(request, line, kind, form, page, **extra) -> HttpResponse:
         "lines": functools.partial(Line.objects.visible_to, request.user),
         "kind": kind,
         "kinds": list(CallKind),
-        "form": form,
         "filter": page.filter,
         "page": page,
         # Refresh and Try again reload this very view, page position included.
@@ -111,8 +109,7 @@ def _render_calls(request, line, kind, form, page, **extra) -> HttpResponse:
 def timeline(request: HttpRequest, line: Line) -> HttpResponse:
     """Missed, incoming and outgoing merged newest first; the cursor is in the URL."""
     record_line_access(request, line, "all")
-    form = CallFilterForm(request.GET)
-    call_filter = form.to_filter()
+    call_filter = CallFilterForm(request.GET).to_filter()
     cursor, before, cursor_problem = _timeline_position(request)
     if cursor_problem:
         call_filter = dataclasses.replace(
@@ -130,7 +127,6 @@ def timeline(request: HttpRequest, line: Line) -> HttpResponse:
         request,
         line,
         ALL_KINDS,
-        form,
         page,
         columns=timeline_columns(),
         followups=followups_for(line, page.calls, later_contacts(line)),
