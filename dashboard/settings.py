@@ -165,6 +165,11 @@ def _cache() -> dict:
 DATABASES = {"default": _database()}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A transaction takes SQLite's write lock when it begins, so a second writer waits
+    # (the busy timeout) instead of failing at once with "database is locked" when two
+    # requests both read and then write (two people marking the same call).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
 # Sessions live in the database (Django's default backend): every instance sees every
 # login, and a Redis outage degrades caching without logging anyone out.
 # (Django's database backend, read with a precompiled query: accounts/sessions.py.)

@@ -26,3 +26,11 @@ STORAGES = {
 # Serve static files straight from the source folders (no collectstatic in tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file (in memory, on tmpfs) rather than SQLite's shared-cache memory database, whose
+    # table locks fail at once where a real file's locks wait: threaded tests (two users at
+    # once) meet SQLite as production does. pytest-xdist adds a suffix per worker.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": f"/dev/shm/calls-dashboard-test-{os.getpid()}.sqlite3"
+    }

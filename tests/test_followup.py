@@ -4,14 +4,18 @@ them, "answered later", the "To follow up" view, and two people marking at once.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models.signals import pre_save
 from django.test import Client
 from django.urls import reverse
 
-from dashboard.followup import scan
+from dashboard.followup import marks, scan
 from dashboard.followup.later import CHUNK, LaterContacts
 from dashboard.followup.models import FollowUpEvent, FollowUpMark
 from dashboard.lines.models import AuditEvent
@@ -184,7 +188,10 @@ def test_notes_are_escaped_and_kept_to_one_line(owner_client, line):
 # Two people at once ---------------------------------------------------------------------------
 
 
-def test_concurrent_marks_by_two_users_keep_the_last_and_the_history(line, owner, shared_user):
+@pytest.mark.django_db(transaction=True)  # each thread has its own connection
+def test_concurrent_marks_by_two_users_keep_the_last_and_the_history(
+    line, owner, shared_user, monkeypatch
+):
     olivia, sam = Client(), Client()
     olivia.force_login(owner)
     sam.force_login(shared_user)
@@ -192,17 +199,58 @@ def test_concurrent_marks_by_two_users_keep_the_last_and_the_history(line, owner
         # Both open the page while the call is still open...
         for client in (olivia, sam):
             assert "To follow up" in client.get(missed_url(line)).content.decode()
-    # ...and both mark it.
-    post_mark(olivia, line, "called_back", note="No answer")
-    post_mark(sam, line, "handled", note="Customer called again")
-    mark = FollowUpMark.objects.get()
-    assert (mark.status, mark.marked_by_name, mark.note) == (
-        "handled",
-        "sam",
-        "Customer called again",
-    )
+    # ...and both mark it at the same moment. On PostgreSQL both requests find no mark and
+    # meet just before inserting one (the unique constraint decides); SQLite lets one
+    # writer in at a time, so there they meet just before their transactions begin.
+    barrier = threading.Barrier(2, timeout=10)
+    met = threading.local()
+
+    def meet_once():
+        if not getattr(met, "done", False):
+            met.done = True
+            barrier.wait()
+
+    answers = {}
+
+    def mark(client, name, status, note):
+        try:
+            answers[name] = post_mark(client, line, status, note=note).status_code
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=mark, args=(olivia, "olivia", "called_back", "No answer")),
+        threading.Thread(target=mark, args=(sam, "sam", "handled", "Customer called again")),
+    ]
+
+    def before_insert(sender, instance, **kwargs):
+        meet_once()
+
+    if connection.vendor == "sqlite":
+        real_atomic = transaction.atomic
+
+        def atomic_after_meeting(*args, **kwargs):
+            meet_once()
+            return real_atomic(*args, **kwargs)
+
+        monkeypatch.setattr(marks, "transaction", SimpleNamespace(atomic=atomic_after_meeting))
+    else:
+        pre_save.connect(before_insert, sender=FollowUpMark)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        pre_save.disconnect(before_insert, sender=FollowUpMark)
+    assert not barrier.broken  # both really were inside set_mark at once
+    assert answers == {"olivia": 200, "sam": 200}
+    # One mark, the last committed write's; both writes in the history, in that order.
     history = list(FollowUpEvent.objects.order_by("pk").values_list("actor_name", "status"))
-    assert history == [("olivia", "called_back"), ("sam", "handled")]
+    assert sorted(history) == [("olivia", "called_back"), ("sam", "handled")]
+    mark_row = FollowUpMark.objects.get()
+    last_name, last_status = history[-1]
+    assert (mark_row.marked_by_name, mark_row.status) == (last_name, last_status)
     with provider(one_missed()):
         html = olivia.get(reverse("line-caller", args=[line.pk, NUMBER])).content.decode()
     assert "olivia:" in html and "sam:" in html  # the caller page's follow-up history
