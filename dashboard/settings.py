@@ -172,8 +172,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
 # Sessions live in the database (Django's default backend): every instance sees every
 # login, and a Redis outage degrades caching without logging anyone out.
-# (Django's database backend, read with a precompiled query: accounts/sessions.py.)
-SESSION_ENGINE = "dashboard.accounts.sessions"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Local memory by default; redis://host:6379/0 shares the cache between instances.
 CACHES = {"default": _cache()}

@@ -1,6 +1,6 @@
 """The one access check (`get_line_for_user`) against the rule it stands for
-(`Line.objects.visible_to`): it runs that rule's SQL, compiled once, so the two must agree
-for every kind of user; and what a cached table page costs in queries."""
+(`Line.objects.visible_to`, which it runs for one line): the two must agree for every kind
+of user; and what a cached table page costs in queries."""
 
 from __future__ import annotations
 

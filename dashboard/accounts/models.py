@@ -33,15 +33,10 @@ class Profile(models.Model):
 def user_time_zone(user) -> str:
     """The zone the user reads times in: their preference, else the site's TIME_ZONE."""
     if user.is_authenticated:
-        # The login backends load it with the user (None: no profile yet); a user loaded
-        # some other way reads the profile. RelatedObjectDoesNotExist is an AttributeError.
-        name = getattr(user, "profile_time_zone", _NOT_LOADED)
-        if name is _NOT_LOADED:
-            profile = getattr(user, "profile", None)
-            name = profile.time_zone if profile else None
+        # The login backends load the profile with the user (select_related); a missing
+        # profile raises RelatedObjectDoesNotExist, an AttributeError.
+        profile = getattr(user, "profile", None)
+        name = profile.time_zone if profile else None
         if name in known_time_zones():
             return name
     return settings.TIME_ZONE
-
-
-_NOT_LOADED = object()

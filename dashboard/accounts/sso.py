@@ -21,7 +21,6 @@ memberships an administrator assigns by hand).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -37,12 +36,10 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from dashboard.accounts.proxy import Refusal, is_from_trusted_proxy
-from dashboard.ops.precompiled import Precompiled
 from dashboard.text import has_invisible_characters
 
 logger = logging.getLogger("dashboard.sso")
@@ -237,25 +234,13 @@ def _apply_claims(user: AbstractBaseUser, identity: SsoIdentity) -> None:
 
 
 class ProfileLoadingBackend(ModelBackend):
-    """ModelBackend whose per-request user load (a precompiled query) brings the time zone
-    of the user's profile along: the time-zone middleware needs it on every page."""
+    """ModelBackend whose per-request user load brings the user's profile along (one
+    join): the time-zone middleware needs its time zone on every page."""
 
     def get_user(self, user_id):
-        user = _user_with_time_zone().first(user_id=user_id)
+        users = get_user_model()._default_manager.select_related("profile")
+        user = users.filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
-
-
-@functools.cache
-def _user_with_time_zone() -> Precompiled:
-    # Built on first use: the user model is known only once the apps are loaded.
-    model = get_user_model()
-    return Precompiled(
-        model,
-        lambda user_id: model._default_manager.filter(pk=user_id).annotate(
-            profile_time_zone=F("profile__time_zone")
-        ),
-        user_id=-730_194_622,
-    )
 
 
 class SsoBackend(ProfileLoadingBackend):

@@ -37,7 +37,7 @@ class LineQuerySet(models.QuerySet["Line"]):
 
     def shared_with(self, user_id: int) -> LineQuerySet:
         """Lines the user `user_id` owns or that are shared with them, directly or through
-        a group. Takes an id, not a user: the access check compiles it once for any user."""
+        a group."""
         shared = (
             Q(owner_id=user_id) | Q(shared_with_users=user_id) | Q(shared_with_groups__user=user_id)
         )
