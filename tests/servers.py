@@ -30,6 +30,15 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 @contextmanager
+def refused_port(host: str = "127.0.0.1") -> Iterator[int]:
+    """A port that refuses connections while the block lasts: bound but never listening,
+    so no other process can start listening on it meanwhile (unlike an assumed port 9)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        yield sock.getsockname()[1]
+
+
+@contextmanager
 def serve_wsgi(app: Callable[..., Any], host: str = "127.0.0.1") -> Iterator[str]:
     """Serve `app` on a free port in a thread; yields its base URL."""
     server = make_server(

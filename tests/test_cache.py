@@ -31,9 +31,9 @@ from dashboard.smsmobileapi import conf
 from dashboard.smsmobileapi.client import SmsMobileApiClient, build_params
 from dashboard.smsmobileapi.demo import DemoUpstream
 from dashboard.smsmobileapi.errors import RateLimited, UpstreamTimeout
-from dashboard.smsmobileapi.records import CallKind, CallQuery
+from dashboard.smsmobileapi.records import CallBatch, CallKind, CallQuery
 from tests.conftest import DEMO_NOW, SUPPORT_KEY, make_line
-from tests.servers import free_port, serve_wsgi
+from tests.servers import refused_port, serve_wsgi
 
 ROOT = Path(__file__).resolve().parent.parent
 MISSED = "/call/missed/list/"
@@ -52,6 +52,13 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
+
+
+@pytest.fixture
+def refused() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test."""
+    with refused_port() as port:
+        yield port
 
 
 @pytest.fixture
@@ -441,15 +448,52 @@ def test_a_good_answer_after_refresh_clears_the_refusal(line, demo_upstream):
     assert cache.get(keys.refused) is None
 
 
-@override_settings(CALLS_CACHE_LOCK_TIMEOUT=0.3)
-def test_a_crashed_holder_blocks_others_only_until_its_lock_expires(line, demo_upstream, clock):
-    cache.add(keys_for(SUPPORT_KEY).lock, "a request that died", timeout=1)
-    started = time.monotonic()
-    fetched = fetch_batch(line, CallKind.MISSED, QUERY)
+class HangingProvider:
+    """Stands in for the client: the first call never returns until `go` is set (a holder
+    that crashed, as far as everyone else can tell); each call notes the lock it saw."""
+
+    def __init__(self, lock_key: str) -> None:
+        self.lock_key = lock_key
+        self.go = threading.Event()
+        self.locks_seen: list[object] = []
+        self._first = threading.Lock()
+
+    def list_calls(self, api_key, kind, query):
+        self.locks_seen.append(cache.get(self.lock_key))
+        if self._first.acquire(blocking=False):
+            self.go.wait(timeout=30)
+        return CallBatch(kind=kind, calls=(), offset=query.offset, limit=query.limit)
+
+
+@override_settings(CALLS_CACHE_LOCK_TIMEOUT=1)
+def test_a_crashed_holder_blocks_others_only_until_its_lock_expires(line):
+    lock_key = keys_for(SUPPORT_KEY).lock
+    provider = HangingProvider(lock_key)
+    previous = conf.set_client(provider)
+    holder = threading.Thread(target=fetch_batch, args=(line, CallKind.MISSED, QUERY))
+    try:
+        holder.start()
+        deadline = time.monotonic() + 5
+        while not provider.locks_seen and time.monotonic() < deadline:  # the holder's call
+            time.sleep(0.005)
+        (holders_lock,) = provider.locks_seen
+        assert holders_lock is not None
+        # The cache expires the lock on real time, so this test waits for it: it starts the
+        # waiter half-way through the holder's lock, so the waiter's own deadline (one
+        # lock timeout) falls after the lock's end.
+        time.sleep(0.5)
+        fetched = fetch_batch(line, CallKind.MISSED, QUERY)
+    finally:
+        provider.go.set()
+        holder.join(timeout=30)
+        conf.set_client(previous)
 
     assert fetched.source == "upstream" and fetched.error is None
-    assert demo_upstream.calls_to(MISSED) == 1
-    assert time.monotonic() - started < 2
+    # The waiter called only once the holder's lock was gone, under a lock of its own:
+    # others could single-flight behind it again. (A lock that never expires makes the
+    # waiter give up at its deadline and call with the dead lock still in place.)
+    waiters_lock = provider.locks_seen[1]
+    assert waiters_lock is not None and waiters_lock != holders_lock
 
 
 @override_settings(CALLS_CACHE_LOCK_TIMEOUT=0.3)
@@ -476,11 +520,12 @@ def test_a_failing_provider_gets_the_last_good_answer_shown_stale(
 ):
     good = fetch_batch(line, CallKind.MISSED, QUERY)
     clock.advance(4 * 60)
-    if mode == "unreachable":
-        conf.set_client(SmsMobileApiClient(f"http://127.0.0.1:{free_port()}", connect_retries=0))
-    else:
-        upstream.mode = mode
-    fetched = fetch_batch(line, CallKind.MISSED, QUERY)
+    with refused_port() as port:
+        if mode == "unreachable":
+            conf.set_client(SmsMobileApiClient(f"http://127.0.0.1:{port}", connect_retries=0))
+        else:
+            upstream.mode = mode
+        fetched = fetch_batch(line, CallKind.MISSED, QUERY)
 
     assert fetched.stale and fetched.source == "stale"
     assert fetched.error.code == code
@@ -644,9 +689,17 @@ def test_refresh_is_limited_to_one_per_line_per_interval(line, owner, demo_upstr
 @override_settings(CALLS_REFRESH_INTERVAL=1)
 def test_refresh_is_allowed_again_after_the_interval(line, demo_upstream):
     fetch_batch(line, CallKind.MISSED, QUERY)
-    fetch_batch(line, CallKind.MISSED, QUERY, refresh=True)
-    time.sleep(1.1)  # the limit is a cache entry's lifetime: real time
+    assert fetch_batch(line, CallKind.MISSED, QUERY, refresh=True).source == "upstream"
+    assert fetch_batch(line, CallKind.MISSED, QUERY, refresh=True).source == "cache"
+    # The limit is a cache entry living CALLS_REFRESH_INTERVAL, expired by the cache on
+    # real time: wait for that entry to go (a condition, not a guessed sleep) …
+    limit_key = keys_for(SUPPORT_KEY).refresh
+    deadline = time.monotonic() + 5
+    while cache.get(limit_key) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert cache.get(limit_key) is None, "the refresh limit never expired"
 
+    # … after which Refresh asks the provider again.
     assert fetch_batch(line, CallKind.MISSED, QUERY, refresh=True).source == "upstream"
     assert demo_upstream.calls_to(MISSED) == 3
 
@@ -761,14 +814,17 @@ def test_redis_serves_hits_like_local_memory(line, demo_upstream):
 # A broken cache --------------------------------------------------------------------------
 
 
-def test_an_unreachable_redis_degrades_to_no_cache_with_a_warning(line, demo_upstream, caplog):
+def test_an_unreachable_redis_degrades_to_no_cache_with_a_warning(
+    line, demo_upstream, caplog, monkeypatch, refused
+):
     broken = {
         "default": {
             "BACKEND": "dashboard.ops.redis_cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "LOCATION": f"redis://127.0.0.1:{refused}/0",
         }
     }
-    SafeCache._warned_at = 0.0
+    # A fresh warning state for this test only; monkeypatch puts the class's back.
+    monkeypatch.setattr(SafeCache, "_warned_at", 0.0)
     with override_settings(CACHES=broken), caplog.at_level(logging.WARNING):
         first = fetch_batch(line, CallKind.MISSED, QUERY)
         second = fetch_batch(line, CallKind.MISSED, QUERY)
@@ -784,11 +840,11 @@ def test_an_unreachable_redis_degrades_to_no_cache_with_a_warning(line, demo_ups
 
 
 @pytest.mark.parametrize("kind", ["missed", "incoming", "all"])
-def test_every_calls_page_still_renders_while_redis_is_down(owner_client, line, kind):
+def test_every_calls_page_still_renders_while_redis_is_down(owner_client, line, kind, refused):
     broken = {
         "default": {
             "BACKEND": "dashboard.ops.redis_cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "LOCATION": f"redis://127.0.0.1:{refused}/0",
         }
     }
     target = (

@@ -14,6 +14,7 @@ from dashboard.calls.filters import DEFAULT_PER_PAGE
 from dashboard.smsmobileapi.records import CallKind
 from tests.conftest import SUPPORT_KEY, make_line
 from tests.fake_provider import T0, call, provider
+from tests.servers import refused_port
 
 
 def url(line, kind, query: str = "") -> str:
@@ -352,13 +353,14 @@ def test_an_unreachable_provider_shows_a_banner(owner_client, line):
     from dashboard.smsmobileapi import conf
     from dashboard.smsmobileapi.client import SmsMobileApiClient
 
-    previous = conf.set_client(
-        SmsMobileApiClient("http://127.0.0.1:9", connect_retries=0, connect_timeout=1)
-    )
-    try:
-        html = owner_client.get(url(line, "incoming")).content.decode()
-    finally:
-        conf.set_client(previous)
+    with refused_port() as port:
+        previous = conf.set_client(
+            SmsMobileApiClient(f"http://127.0.0.1:{port}", connect_retries=0, connect_timeout=1)
+        )
+        try:
+            html = owner_client.get(url(line, "incoming")).content.decode()
+        finally:
+            conf.set_client(previous)
     assert 'data-error="unreachable"' in html and "cannot be reached" in html
 
 

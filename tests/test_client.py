@@ -17,6 +17,7 @@ from dashboard.smsmobileapi.client import (
 from dashboard.smsmobileapi.demo import DemoUpstream
 from dashboard.smsmobileapi.records import CallKind, CallQuery, SortField
 from tests.conftest import DEMO_NOW
+from tests.servers import refused_port
 
 SECRET = "demo-support"
 
@@ -418,9 +419,13 @@ def test_4xx_answers_are_never_retried():
 
 
 def test_a_real_refused_port_is_unreachable():
-    client = SmsMobileApiClient("http://127.0.0.1:9", connect_timeout=1, connect_retries=0)
-    with pytest.raises(errors.UpstreamUnreachable):
-        client.list_calls(SECRET, CallKind.MISSED, CallQuery())
+    with refused_port() as port:
+        client = SmsMobileApiClient(
+            f"http://127.0.0.1:{port}", connect_timeout=1, connect_retries=0
+        )
+        with pytest.raises(errors.UpstreamError) as raised:
+            client.list_calls(SECRET, CallKind.MISSED, CallQuery())
+    assert type(raised.value) is errors.UpstreamUnreachable
 
 
 def test_the_slow_key_times_out_at_the_read_timeout():

@@ -15,17 +15,29 @@ from dashboard.ops.local_cache import LocalCache
 from dashboard.ops.safe_cache import SafeCache
 
 
-def test_the_lru_forgets_the_least_recently_used_and_the_expired(monkeypatch):
-    local = LocalCache(max_entries=2)
+class FakeClock:
+    """Monotonic seconds that move only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_lru_forgets_the_least_recently_used_and_the_expired():
+    clock = FakeClock()
+    local = LocalCache(max_entries=2, clock=clock)
     local.set("a", 1)
     local.set("b", 2)
     assert local.get("a") == 1  # "a" is now the most recent
     local.set("c", 3)
     assert (local.get("a"), local.get("b"), local.get("c")) == (1, None, 3)
-    now = time.monotonic()
     local.set("short", "x", ttl=5)
-    monkeypatch.setattr(time, "monotonic", lambda: now + 6)
-    assert local.get("short") is None and local.get("c") == 3
+    clock.now += 5
+    assert local.get("short") == "x"  # lives its whole ttl …
+    clock.now += 1
+    assert local.get("short") is None and local.get("c") == 3  # … and not longer
     LocalCache.clear_all()
     assert local.get("c") is None
 
@@ -71,6 +83,8 @@ def test_the_access_throttle_asks_redis_once_per_process(client, line, group_use
 def test_a_throttle_set_by_another_process_is_believed_until_it_expires(
     rf, line, owner, monkeypatch
 ):
+    clock = FakeClock()
+    monkeypatch.setattr(audit._known_logged, "clock", clock)  # this process's copy only
     throttle = f"lines:access-log:{owner.pk}:{line.pk}:missed"
     cache.set(throttle, time.time() + 10, 10)  # another process logged it; 10 s are left
     request = rf.get("/")
@@ -78,11 +92,10 @@ def test_a_throttle_set_by_another_process_is_believed_until_it_expires(
     audit.record_line_access(request, line, "missed")
     assert AccessLogEntry.objects.count() == 0
     cache.delete(throttle)  # not asked again while the note lasts …
-    now = time.monotonic()
-    monkeypatch.setattr(time, "monotonic", lambda: now + 5)
+    clock.now += 5
     audit.record_line_access(request, line, "missed")
     assert AccessLogEntry.objects.count() == 0
-    monkeypatch.setattr(time, "monotonic", lambda: now + 11)  # … which ends with the key
+    clock.now += 6  # … which ends with the key
     audit.record_line_access(request, line, "missed")
     assert AccessLogEntry.objects.count() == 1
 

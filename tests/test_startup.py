@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import GUNICORN, start_gunicorn
+from tests.servers import GUNICORN, refused_port, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +42,8 @@ def run_gunicorn(**env_overrides: str) -> subprocess.CompletedProcess:
 
 
 def test_an_unreachable_database_stops_the_server_with_a_clear_message():
-    result = run_gunicorn(DATABASE_URL="postgres://postgres@127.0.0.1:1/test")
+    with refused_port() as port:
+        result = run_gunicorn(DATABASE_URL=f"postgres://postgres@127.0.0.1:{port}/test")
     assert result.returncode != 0
     assert "Cannot connect to the database at 127.0.0.1" in result.stderr
     assert "DATABASE_URL" in result.stderr

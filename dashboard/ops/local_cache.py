@@ -10,16 +10,19 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 
 class LocalCache:
-    """A bounded, thread-safe LRU with optional expiry, private to this process."""
+    """A bounded, thread-safe LRU with optional expiry, private to this process. `clock`
+    (seconds, monotonic) decides expiry; tests give one of their own."""
 
     _every: ClassVar[weakref.WeakSet[LocalCache]] = weakref.WeakSet()
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_entries = max_entries
+        self.clock = clock
         self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
         LocalCache._every.add(self)
@@ -31,7 +34,7 @@ class LocalCache:
             if found is None:
                 return None
             expires, value = found
-            if expires < time.monotonic():
+            if expires < self.clock():
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
@@ -39,7 +42,7 @@ class LocalCache:
 
     def set(self, key: str, value: Any, ttl: float = float("inf")) -> None:
         with self._lock:
-            self._entries[key] = (time.monotonic() + ttl, value)
+            self._entries[key] = (self.clock() + ttl, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
