@@ -12,12 +12,13 @@ pytestmark = pytest.mark.browser
 
 def test_an_inline_script_is_refused_by_the_csp_and_reported(browse, owner, line):
     page = browse.page(owner, path=f"/lines/{line.pk}/incoming/")
-    page.evaluate(
-        """() => { const s = document.createElement("script");
-                   s.textContent = "window.__inlineRan = true";
-                   document.body.append(s); }"""
-    )
-    page.wait_for_timeout(100)  # the violation event is dispatched asynchronously
+    # The violation event is dispatched asynchronously: wait for its report, not a guess.
+    with page.expect_console_message(lambda m: "CSP violation: script-src" in m.text):
+        page.evaluate(
+            """() => { const s = document.createElement("script");
+                       s.textContent = "window.__inlineRan = true";
+                       document.body.append(s); }"""
+        )
     assert page.evaluate("() => window.__inlineRan") is None
     assert any("CSP violation: script-src" in p for p in browse.problems), browse.problems
     browse.problems.clear()
@@ -25,8 +26,8 @@ def test_an_inline_script_is_refused_by_the_csp_and_reported(browse, owner, line
 
 def test_a_console_error_is_reported(browse, owner, line):
     page = browse.page(owner, path=f"/lines/{line.pk}/incoming/")
-    page.evaluate("() => console.error('something broke')")
-    page.wait_for_timeout(50)
+    with page.expect_console_message(lambda m: m.text == "something broke"):
+        page.evaluate("() => console.error('something broke')")
     assert any("something broke" in p for p in browse.problems), browse.problems
     browse.problems.clear()
 
