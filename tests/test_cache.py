@@ -610,6 +610,18 @@ def test_the_pause_grows_with_each_failure_up_to_the_cap(line, upstream, clock):
     assert upstream.calls == 8
 
 
+def test_a_pause_is_logged_naming_the_line_by_its_fingerprint(line, upstream, clock, caplog):
+    upstream.mode = "error"
+    with caplog.at_level(logging.WARNING, logger="dashboard.calls.cache"):
+        fetch_batch(line, CallKind.MISSED, QUERY)
+    (record,) = [r for r in caplog.records if "pausing its calls" in r.getMessage()]
+    assert record.getMessage() == (
+        f"SMSMobileAPI server_error for line {crypto.fingerprint(SUPPORT_KEY)[:8]}…: "
+        "pausing its calls for 5 s (failure 1)"
+    )
+    assert SUPPORT_KEY not in caplog.text
+
+
 def test_a_success_ends_the_growth(line, upstream, clock):
     upstream.mode = "error"
     fetch_batch(line, CallKind.MISSED, QUERY)

@@ -572,3 +572,31 @@ def test_beside_each_number_a_link_filters_this_list_by_it(owner_client, line, d
     owner_client.get(url(line, "incoming", link))
     _, params = only_request(demo_upstream)
     assert params["q"].startswith("+") and params["sort_by"] == "duration_sec"
+
+
+# Read views answer GET (and HEAD) only ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("home", {}),
+        ("line-list", {}),
+        ("line-home", {"line_id": None}),
+        ("line-calls", {"line_id": None, "kind": "incoming"}),
+        ("line-timeline", {"line_id": None}),
+        ("line-caller", {"line_id": None, "number": "+32470123456"}),
+        ("line-overview", {"line_id": None}),
+        ("line-overview-content", {"line_id": None}),
+        ("line-export", {"line_id": None, "kind": "missed"}),
+        ("line-audit", {"line_id": None}),
+    ],
+)
+def test_a_post_to_a_read_view_is_a_405_and_asks_the_provider_nothing(
+    owner_client, line, demo_upstream, name, kwargs
+):
+    target = reverse(name, kwargs={k: line.pk if v is None else v for k, v in kwargs.items()})
+    response = owner_client.post(target)
+    assert (response.status_code, response["Allow"]) == (405, "GET, HEAD")
+    assert demo_upstream.recorded() == []
+    assert owner_client.head(target).status_code in (200, 302)

@@ -130,6 +130,7 @@ class Policy:
 
 @dataclass(frozen=True)
 class CacheKeys:
+    fingerprint: str  # the line key's HMAC fingerprint (never the key): logs name lines by it
     entry: str
     lock: str
     backoff: str  # per line: a failing provider fails for every query
@@ -145,6 +146,7 @@ def cache_keys(fingerprint: str, kind: CallKind, params: dict[str, str]) -> Cach
     line = f"calls:{KEY_VERSION}:{fingerprint}"
     entry = f"{line}:{kind}:{digest}"
     return CacheKeys(
+        fingerprint=fingerprint,
         entry=entry,
         lock=f"{entry}:lock",
         backoff=f"{line}:backoff",
@@ -472,7 +474,7 @@ class _Flight:
         logger.warning(
             "SMSMobileAPI %s for line %s…: pausing its calls for %.0f s (failure %d)",
             exc.code,
-            self.keys.backoff.split(":")[2][:8],
+            self.keys.fingerprint[:8],
             seconds,
             failures,
         )

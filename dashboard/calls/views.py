@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from dashboard.calls.callers import MAX_ROWS_PER_KIND as CALLER_MAX_ROWS
@@ -34,6 +35,7 @@ LAST_LINE_SESSION_KEY = "last_line_id"
 
 
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The line the user last looked at, else their oldest one."""
     lines = Line.objects.visible_to(request.user)
@@ -46,11 +48,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @line_view()
+@require_safe
 def line_home(request: HttpRequest, line: Line) -> HttpResponse:
     return redirect("line-calls", line_id=line.pk, kind=DEFAULT_KIND)
 
 
 @line_view()
+@require_safe
 @vary_on_headers("HX-Request")
 def call_list(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
     record_line_access(request, line, kind)  # personal data: who read which calls (throttled)
@@ -105,6 +109,7 @@ def _render_calls(request, line, kind, page, **extra) -> HttpResponse:
 
 
 @line_view()
+@require_safe
 @vary_on_headers("HX-Request")
 def timeline(request: HttpRequest, line: Line) -> HttpResponse:
     """Missed, incoming and outgoing merged newest first; the cursor is in the URL."""
@@ -148,6 +153,7 @@ def _timeline_position(request: HttpRequest) -> tuple[Cursor | None, Cursor | No
 
 
 @line_view()
+@require_safe
 def caller(request: HttpRequest, line: Line, number: str) -> HttpResponse:
     """Every call with one number on this line, with its follow-up marks."""
     key = number_key(number, line.default_region)

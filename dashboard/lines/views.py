@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from dashboard.lines import services
 from dashboard.lines.access import line_view
@@ -44,6 +44,7 @@ def _apply_error(form, error: services.LineError) -> None:
 
 
 @login_required
+@require_safe
 def line_list(request: HttpRequest) -> HttpResponse:
     lines = (
         Line.objects.visible_to(request.user)
@@ -188,7 +189,7 @@ def line_delete(request: HttpRequest, line: Line) -> HttpResponse:
 
 
 @line_view(manage=True)
-@require_http_methods(["GET"])
+@require_safe
 def line_audit(request: HttpRequest, line: Line) -> HttpResponse:
     events = AuditEvent.objects.filter(line=line).select_related("actor")[:AUDIT_PAGE_SIZE]
     accesses = AccessLogEntry.objects.filter(line=line)[:AUDIT_PAGE_SIZE]

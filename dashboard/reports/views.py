@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from dashboard.calls.filters import CallFilterForm
@@ -65,12 +66,14 @@ def _quick_ranges(today: date) -> list[tuple[int, str, str]]:
 
 
 @line_view()
+@require_safe
 def overview(request: HttpRequest, line: Line) -> HttpResponse:
     """The page shell: its content loads lazily from `overview_content` (see the template)."""
     return render(request, "reports/overview.html", _overview_context(request, line))
 
 
 @line_view()
+@require_safe
 @vary_on_headers("HX-Request")
 def overview_content(request: HttpRequest, line: Line) -> HttpResponse:
     """The computed overview: a fragment for htmx, the whole page for a plain request
@@ -85,6 +88,7 @@ def overview_content(request: HttpRequest, line: Line) -> HttpResponse:
 
 
 @line_view()
+@require_safe
 def export_csv(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
     """Exactly the table's view (kind, search, dates, sort) across all pages, streamed."""
     record_line_access(request, line, f"export:{kind}")  # a download is a read, and a big one
