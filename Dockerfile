@@ -19,8 +19,10 @@ COPY dashboard ./dashboard
 COPY templates ./templates
 COPY static ./static
 # The compiled Japanese catalogue is committed: no gettext needed in the image.
+# The release id (dashboard/release.py) is fixed here, from the code this image holds.
 # collectstatic needs settings, not real secrets: throw-away values for this step only.
-RUN DJANGO_SECRET_KEY=build-only FIELD_ENCRYPTION_KEYS="$(python -m dashboard.envfile --new-key)" \
+RUN python -m dashboard.release --write \
+    && DJANGO_SECRET_KEY=build-only FIELD_ENCRYPTION_KEYS="$(python -m dashboard.envfile --new-key)" \
         python manage.py collectstatic --noinput --verbosity 0 \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin app \
     && mkdir -p /app/data && chown app /app/data

@@ -47,11 +47,13 @@ demo: install .env
 	$(PY) manage.py migrate --noinput && \
 	$(PY) manage.py setup_demo && \
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
+	$(PY) -m dashboard.release --write >/dev/null && \
 	echo "" && echo "  Dashboard: http://127.0.0.1:$(PORT)/   user: demo   password: demo" && echo "" && \
 	exec $(VENV)/bin/gunicorn --config dashboard/gunicorn.conf.py --bind 127.0.0.1:$(PORT) dashboard.wsgi
 
 serve: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) -m dashboard.release --write
 	exec $(VENV)/bin/gunicorn --config dashboard/gunicorn.conf.py dashboard.wsgi
 
 # The services pass re-runs the suite (browser tests aside: they test the UI, not the

@@ -8,7 +8,9 @@
 #      + this machine's CPython 3.12 copied to /usr/local + the current pip) and imports it
 #      under the official name, so the Dockerfile's FROM line resolves locally (never pulled);
 #   3. builds the unmodified Dockerfile with buildah (docker format, so HEALTHCHECK is kept);
-#   4. runs the image with podman (runc, host network): uid check, `migrate` as its own command,
+#   4. checks what the image holds: the release id fixed at build, exactly the lock's packages,
+#      a CMD that serves and does not migrate, no secret in its environment, no .env/.git/tests;
+#   5. runs the image with podman (runc, host network): uid check, `migrate` as its own command,
 #      gunicorn, /healthz, /readyz, the login page and every /static/ asset it references, and
 #      the image's own HEALTHCHECK; then a graceful stop.
 #
@@ -142,11 +144,43 @@ build_image() {
     podman image ls "$IMAGE"
 }
 
+# What the built image holds, as tests/test_deployment_files.py once read from the Dockerfile.
+check_contents() {
+    local want got cmd envs
+    # The release id was fixed at build from the code the image holds (dashboard/release.py).
+    want=$(cd "$PROJECT" && "$PYSRC/bin/python3.12" -m dashboard.release)
+    got=$(prun1 "$IMAGE" cat /app/RELEASE)
+    [ "$got" = "$want" ] || fail "release id in the image is '$got', this checkout's is '$want'"
+    echo "release id fixed at build: $got"
+    # Exactly the lock's packages, at the lock's versions (names compared normalised).
+    norm() { tr 'A-Z_.' 'a-z--' | sort; }
+    diff <(grep -vE '^[[:space:]]*(#|$)' "$PROJECT/requirements.lock" | norm) \
+        <(prun1 "$IMAGE" pip freeze | norm) || fail "installed packages differ from requirements.lock"
+    echo "installed packages = requirements.lock ($(grep -cvE '^[[:space:]]*(#|$)' "$PROJECT/requirements.lock"))"
+    # The server command serves; migrating is its own step (docker-compose.yml's migrate).
+    cmd=$(podman image inspect "$IMAGE" --format '{{json .Config.Cmd}}')
+    case $cmd in *gunicorn*dashboard/gunicorn.conf.py*) ;; *) fail "CMD is not gunicorn with its config: $cmd";; esac
+    case $cmd in *migrate*) fail "CMD migrates: $cmd";; esac
+    echo "CMD $cmd"
+    # No secret baked in (collectstatic's throw-away values stay in their RUN step), and no
+    # local state, tests or git history copied in.
+    envs=$(podman image inspect "$IMAGE" --format '{{json .Config.Env}}')
+    case $envs in *DJANGO_SECRET_KEY*|*FIELD_ENCRYPTION_KEYS*) fail "a secret is in the image's environment";; esac
+    prun1 "$IMAGE" sh -c 'cd /app && for p in .env .git .venv tests bench; do
+            [ ! -e "$p" ] || { echo "image holds /app/$p"; exit 1; }; done
+        [ -z "$(ls -A data)" ] || { echo "image holds files in /app/data"; exit 1; }
+        [ -n "$(find staticfiles -name "staticfiles.json")" ] || { echo "no collected static files"; exit 1; }
+        [ "$(stat -c %U data)" = app ] || { echo "/app/data is not the app user'"'"'s"; exit 1; }' \
+        || fail "image contents (above)"
+    echo "no .env/.git/.venv/tests/bench, empty data/ owned by app, static files collected"
+}
+
 run_checks() {
     local url=http://127.0.0.1:$APP_PORT env=$WORK/app.env key user hc
     user=$(podman image inspect "$IMAGE" --format '{{.Config.User}}')
     [ "$(prun1 "$IMAGE" id -u)" = 10001 ] || fail "image does not run as uid 10001 (USER=$user)"
     echo "runs as uid 10001 (USER $user)"
+    check_contents
     key=$(prun1 "$IMAGE" python -m dashboard.envfile --new-key)
     psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $DB"
     DB_CREATED=1

@@ -15,6 +15,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from dashboard import release
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -24,11 +26,26 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
 
 
 def _required(name: str) -> str:
+    """A secret from NAME, or read from the file NAME_FILE names (container secrets are
+    mounted as files, e.g. /run/secrets/...); never both, never empty."""
     value = env.str(name, default="").strip()
+    file_name = env.str(f"{name}_FILE", default="").strip()
+    if value and file_name:
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both.")
+    if file_name:
+        try:
+            value = Path(file_name).read_text().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            # The error's kind, not its text: the path is the operator's, the content secret.
+            raise ImproperlyConfigured(
+                f"{name}_FILE names a file that cannot be read ({type(exc).__name__})."
+            ) from None
+        if not value:
+            raise ImproperlyConfigured(f"{name}_FILE names an empty file.")
     if not value:
         raise ImproperlyConfigured(
-            f"{name} is not set. Set it in the environment (see the README's configuration "
-            "table); `make demo` generates one into .env for local use."
+            f"{name} is not set. Set it (or {name}_FILE) in the environment (see the README's "
+            "configuration table); `make demo` generates one into .env for local use."
         )
     return value
 
@@ -60,6 +77,15 @@ LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 # Only the server reads it; sent like the session cookie (Lax unless embedded, below).
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# The release id, fixed when the release was built (dashboard/release.py: the image build
+# and `make serve`/`make demo` write it): part of every cached fragment's key. A checkout
+# started any other way (runserver, the tests) is "<version>+unbuilt".
+RELEASE = (
+    env.str("DASHBOARD_RELEASE", default="").strip()
+    or release.read(BASE_DIR)
+    or f"{release.version(BASE_DIR)}+unbuilt"
+)
 
 ROOT_URLCONF = "dashboard.urls"
 WSGI_APPLICATION = "dashboard.wsgi.application"

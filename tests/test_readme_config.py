@@ -19,10 +19,16 @@ NOT_CONFIGURATION = {
 }
 
 
+# settings._required(NAME) reads NAME or the file NAME_FILE names.
+SECRET = re.compile(r"""_required\(\s*["']([A-Z][A-Z0-9_]+)["']""")
+
+
 def variables_read_by_code() -> set[str]:
     names: set[str] = set()
     for path in [*ROOT.joinpath("dashboard").rglob("*.py"), ROOT / "manage.py"]:
-        names |= set(READS.findall(path.read_text()))
+        text = path.read_text()
+        names |= set(READS.findall(text))
+        names |= {f"{name}_FILE" for name in SECRET.findall(text)}
     return names - NOT_CONFIGURATION
 
 
