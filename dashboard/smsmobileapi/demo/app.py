@@ -93,7 +93,8 @@ class DemoUpstream:
     """A WSGI app faking the SMSMobileAPI call-history endpoints over demo data.
 
     Thread-safe. `clock` returns an aware datetime (default: the real now); `latency` is
-    slept on every request; `timezone` is the zone of missed-call dates and day filters.
+    slept on every request (with `sleep`, which tests replace); `timezone` is the zone of
+    missed-call dates and day filters.
     """
 
     def __init__(
@@ -104,8 +105,10 @@ class DemoUpstream:
         slow_seconds: float = 15.0,
         timezone: str = "UTC",
         record_requests: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.sleep = sleep
         self.latency = latency
         self.slow_seconds = slow_seconds
         self.zone = ZoneInfo(timezone)
@@ -145,7 +148,7 @@ class DemoUpstream:
             with self._lock:
                 self.requests.append(RecordedRequest(path, params))
         if self.latency > 0:
-            time.sleep(self.latency)
+            self.sleep(self.latency)
         response = self._dispatch(environ.get("REQUEST_METHOD", "GET"), path, params)
         status = HTTPStatus(response.status)
         headers = [
@@ -180,7 +183,7 @@ class DemoUpstream:
         if key == DEMO_KEY_BROKEN:
             return _Response(502, BAD_GATEWAY_HTML, content_type="text/html; charset=utf-8")
         if key == DEMO_KEY_SLOW:
-            time.sleep(self.slow_seconds)
+            self.sleep(self.slow_seconds)
         if key == DEMO_KEY_EXPIRED and kind != "missed":
             return _error(403, "api_expired")
         now = self.clock().astimezone(UTC)
