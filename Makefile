@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $(wildcard $(HOME)/.pye
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	    command -v $$p; break; fi; done)
 
-.PHONY: help install install-dev demo serve test test-fast test-services docker-check lint format messages bench browser-deps lock clean
+.PHONY: help install install-dev demo serve test test-fast test-shuffled test-services docker-check lint format messages bench browser-deps lock clean
 
 help:
 	@echo "make demo    install, migrate and serve the dashboard on the demo upstream (demo/demo)"
@@ -93,6 +93,13 @@ PYSRC ?= $(shell $(PY) -c 'import sys; print(sys.base_prefix if sys.version_info
 docker-check: install
 	PYSRC="$(PYSRC)" PG_ADMIN_URL="$(SERVICES_DATABASE_URL:/test=/postgres)" \
 	  CACHE_URL="$(SERVICES_CACHE_URL)" bash .ci/docker-check.sh
+
+# The suite (browser tests aside) in a shuffled order; the seed is printed, and
+# `make test-shuffled PYTEST_ARGS=--randomly-seed=N` replays one. The
+# default run keeps file order (-p no:randomly in pyproject.toml): a failure in CI
+# reproduces with the same command.
+test-shuffled: install-dev
+	$(PY) -m pytest -p no:cacheprovider -p randomly -m "not browser" $(PYTEST_ARGS)
 
 test-fast: install-dev
 	$(PY) -m pytest -x -q -m "not browser and not services" $(PYTEST_ARGS)
