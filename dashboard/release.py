@@ -25,8 +25,12 @@ SUFFIXES = (".py", ".html", ".mo")
 
 
 def version(base: Path = BASE_DIR) -> str:
-    """The project's version, from pyproject.toml."""
-    found = re.search(r'^version = "([^"]+)"', (base / "pyproject.toml").read_text(), re.M)
+    """The project's version, from pyproject.toml ("0" in a copy without it)."""
+    try:
+        text = (base / "pyproject.toml").read_text()
+    except FileNotFoundError:
+        return "0"
+    found = re.search(r'^version = "([^"]+)"', text, re.M)
     return found[1] if found else "0"
 
 
