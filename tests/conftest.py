@@ -14,6 +14,7 @@ from django.utils import translation
 
 from dashboard.lines.models import Line
 from dashboard.ops.local_cache import LocalCache
+from dashboard.ops.safe_cache import SafeCache
 from dashboard.smsmobileapi import conf
 from dashboard.smsmobileapi.client import SmsMobileApiClient
 from dashboard.smsmobileapi.demo import DemoUpstream
@@ -50,6 +51,13 @@ def _clear_cache() -> Iterator[None]:
     yield
     cache.clear()
     LocalCache.clear_all()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_warnings(monkeypatch) -> None:
+    """SafeCache warns once a minute per process (a class attribute): each test starts
+    with no warning given yet, and the value a test leaves is undone after it."""
+    monkeypatch.setattr(SafeCache, "_warned_at", 0.0)
 
 
 @pytest.fixture(autouse=True)

@@ -829,7 +829,7 @@ def test_redis_serves_hits_like_local_memory(line, demo_upstream):
 
 
 def test_an_unreachable_redis_degrades_to_no_cache_with_a_warning(
-    line, demo_upstream, caplog, monkeypatch, refused
+    line, demo_upstream, caplog, refused
 ):
     broken = {
         "default": {
@@ -837,8 +837,7 @@ def test_an_unreachable_redis_degrades_to_no_cache_with_a_warning(
             "LOCATION": f"redis://127.0.0.1:{refused}/0",
         }
     }
-    # A fresh warning state for this test only; monkeypatch puts the class's back.
-    monkeypatch.setattr(SafeCache, "_warned_at", 0.0)
+    # No warning given yet: tests/conftest.py resets (and restores) SafeCache._warned_at.
     with override_settings(CACHES=broken), caplog.at_level(logging.WARNING):
         first = fetch_batch(line, CallKind.MISSED, QUERY)
         second = fetch_batch(line, CallKind.MISSED, QUERY)
