@@ -122,8 +122,9 @@ messages: install .env
 	$(PY) manage.py makemessages --locale=ja --no-obsolete --add-location=file $(MESSAGES_IGNORE) && \
 	$(PY) manage.py compilemessages --locale=ja --ignore=.venv $(MESSAGES_IGNORE)
 
+# BENCH_ARGS: options of bench/run.py, e.g. `make bench BENCH_ARGS=--quick`.
 bench: install-dev
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/browser.py
 
 lock:

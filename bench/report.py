@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -81,3 +83,31 @@ def _cell(value: object) -> str:
 
 def _is_number(text: str) -> bool:
     return text == "—" or text.replace(",", "").replace(".", "", 1).lstrip("-").isdigit()
+
+
+def at_least(name: str, measured: float, limit: float, unit: str = "x") -> Verdict:
+    return Verdict(name, measured >= limit, f"{measured:.2f}{unit} >= {limit:.2f}{unit}")
+
+
+def view_key(url: str) -> str:
+    """One distinct view: path and filter, whoever asks and however (full page or htmx).
+
+    `refresh` is dropped (a Refresh shows the same view, at a provider call's price) and
+    so are empty parameters, which the dashboard treats as absent.
+    """
+    path, _, query = url.partition("?")
+    params = sorted((k, v) for k, v in parse_qsl(query) if v and k != "refresh")
+    return path + ("?" + urlencode(params) if params else "")
+
+
+def distinct_views(urls: Iterable[str]) -> int:
+    return len({view_key(url) for url in urls})
+
+
+def table_rows(html: str) -> int:
+    """Rows in the body of the first table of an HTML fragment (header rows left out)."""
+    start = html.find("<tbody")
+    end = html.find("</tbody>", start)
+    if start < 0 or end < 0:
+        return 0
+    return len(re.findall(r"<tr[\s>]", html[start:end]))

@@ -17,6 +17,7 @@ import base64
 import contextlib
 import gzip
 import json
+import math
 import os
 import platform
 import random
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -42,12 +44,16 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench.report` importable
 
 import httpx  # noqa: E402
 
+from bench.proctree import tree_cpu_seconds  # noqa: E402
 from bench.report import (  # noqa: E402
     Verdict,
+    at_least,
     at_most,
+    distinct_views,
     exactly,
     latency_summary,
     markdown_table,
+    table_rows,
 )
 
 PY = sys.executable
@@ -83,11 +89,14 @@ class Stack:
     latency: float
     cache_url: str
     workers: int | None
+    threads: int | None = None
     upstream_url: str = ""
     app_url: str = ""
+    plain_url: str = ""
     processes: list[subprocess.Popen] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     gunicorn: subprocess.Popen | None = None
+    plain: subprocess.Popen | None = None
 
     def start_upstream(self) -> None:
         proc = subprocess.Popen(
@@ -128,6 +137,8 @@ class Stack:
             self.env["CACHE_URL"] = self.cache_url
         if self.workers:
             self.env["WEB_CONCURRENCY"] = str(self.workers)
+        if self.threads:
+            self.env["GUNICORN_THREADS"] = str(self.threads)
         self.manage("migrate", "--noinput", "--verbosity", "0")
         self.manage("collectstatic", "--noinput", "--verbosity", "0")
         seeded = self.manage("shell", "-c", (ROOT / "bench" / "seed.py").read_text())
@@ -153,6 +164,28 @@ class Stack:
         self.processes.append(self.gunicorn)
         self.wait_for(f"{self.app_url}/accounts/login/")
 
+    def start_plain(self, lines: dict[str, int]) -> None:
+        """The plain proxy (bench/plain_proxy.py) on the same provider, database and users,
+        under the same gunicorn settings (workers, threads) as the dashboard."""
+        port = free_port()
+        self.plain_url = f"http://127.0.0.1:{port}"
+        env = {k: v for k, v in self.env.items() if k != "DJANGO_SETTINGS_MODULE"}
+        env.update(
+            GUNICORN_BIND=f"127.0.0.1:{port}",
+            DATABASE_PATH=str(self.tmp / "bench.sqlite3"),
+            BENCH_PLAIN_LINES=json.dumps({str(pk): key for key, pk in lines.items()}),
+        )
+        log = (self.tmp / "plain.log").open("ab")
+        self.plain = subprocess.Popen(
+            [GUNICORN, "--config", "bench/plain_gunicorn.py", "bench.plain_proxy:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(self.plain)
+        self.wait_for(f"{self.plain_url}/accounts/login/", self.plain, "plain.log")
+
     def reload_app(self, probe: str) -> None:
         """SIGHUP: gunicorn starts new workers, which see new static files."""
         assert self.gunicorn is not None
@@ -160,16 +193,23 @@ class Stack:
         time.sleep(1.0)
         self.wait_for(probe)
 
-    def wait_for(self, url: str, timeout: float = 30) -> None:
+    def wait_for(
+        self,
+        url: str,
+        server: subprocess.Popen | None = None,
+        log: str = "gunicorn.log",
+        timeout: float = 60,
+    ) -> None:
+        server = server or self.gunicorn
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(url, timeout=2).status_code == 200:
                     return
-            if self.gunicorn is not None and self.gunicorn.poll() is not None:
+            if server is not None and server.poll() is not None:
                 break
             time.sleep(0.2)
-        tail = (self.tmp / "gunicorn.log").read_text(errors="replace")[-3000:]
+        tail = (self.tmp / log).read_text(errors="replace")[-3000:]
         raise SystemExit(f"bench: {url} did not answer.\n{tail}")
 
     def upstream_requests(self) -> int:
@@ -289,6 +329,27 @@ class SimulatedUser:
         return calls_url(self.view["line"], self.view["kind"], **params, **extra)
 
 
+class TeamMember:
+    """One agent of a team sharing one line: back to its first pages all day, mostly Missed,
+    now and then page 2 or a search everyone makes."""
+
+    SEARCHES = ("Marie", "0470", "Dupont")
+
+    def __init__(self, line: int, seed: int) -> None:
+        self.random = random.Random(seed)
+        self.line = line
+
+    def next_request(self) -> tuple[str, bool]:
+        r = self.random.random()
+        if r < 0.80:  # a first page: a tab link or a reload (full page), else htmx (Newest)
+            kind = "missed" if r < 0.55 else "incoming" if r < 0.70 else "outgoing"
+            return calls_url(self.line, kind), self.random.random() < 0.3
+        kind = self.random.choice(("missed", "incoming"))
+        if r < 0.90:  # a little page 2 (the pager is htmx)
+            return calls_url(self.line, kind, page=2), True
+        return calls_url(self.line, kind, q=self.random.choice(self.SEARCHES)), True
+
+
 @dataclass
 class LoadResult:
     users: int
@@ -297,10 +358,12 @@ class LoadResult:
     errors: int
     error_banners: int
     upstream_calls: int
+    urls: list[str] = field(default_factory=list)
+    cpu_seconds: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         n = len(self.latencies)
-        return {
+        summary: dict[str, Any] = {
             "users": self.users,
             "requests": n,
             "seconds": round(self.seconds, 2),
@@ -311,25 +374,49 @@ class LoadResult:
             "upstream_calls_per_1000": round(1000 * self.upstream_calls / max(n, 1), 1),
             "latency": latency_summary(self.latencies),
         }
+        if self.cpu_seconds is not None:  # the cost part: views and the server's CPU
+            views = distinct_views(self.urls)
+            summary["distinct_views"] = views
+            summary["upstream_calls_per_distinct_view"] = round(
+                self.upstream_calls / max(views, 1), 3
+            )
+            summary["server_cpu_s"] = round(self.cpu_seconds, 3)
+            summary["server_cpu_ms_per_request"] = round(1000 * self.cpu_seconds / max(n, 1), 3)
+        return summary
 
 
-def run_load(
-    stack: Stack, sessions: list[str], lines: list[int], users: int, duration: float, seed: int
+def drive(
+    app_url: str,
+    count_upstream: Callable[[], int],
+    sessions: list[str],
+    person: Callable[[int], Any],
+    users: int,
+    duration: float,
+    *,
+    server_pid: int | None = None,
+    settle: float = 0.0,
 ) -> LoadResult:
+    """`users` threads, each a `person(n)` with its own session, for `duration` seconds.
+
+    With `server_pid`, the server's process-tree CPU is read before and after; `settle`
+    seconds after the last answer let work the requests left behind (a background
+    refresh) land in both counts.
+    """
     latencies: list[float] = []
+    urls: list[str] = []
     errors = banners = 0
     lock = threading.Lock()
     stop_at = 0.0
     barrier = threading.Barrier(users + 1)
-    today = datetime.now(UTC).date()
 
     def user(n: int) -> None:
         nonlocal errors, banners
-        person = SimulatedUser(lines, seed * 1000 + n, today)
-        with new_client(sessions[n % len(sessions)], stack.app_url) as client:
+        someone = person(n)
+        with new_client(sessions[n % len(sessions)], app_url) as client:
+            client.get("/accounts/login/")  # connected before the clock starts
             barrier.wait()
             while time.monotonic() < stop_at:
-                url, htmx = person.next_request()
+                url, htmx = someone.next_request()
                 try:
                     sample = timed_get(client, url, htmx=htmx)
                 except httpx.HTTPError:
@@ -340,31 +427,53 @@ def run_load(
                     latencies.append(sample.seconds)
                     if sample.status != 200:
                         errors += 1
-                    elif b"banner-error" in sample.body:
-                        banners += 1
+                    else:
+                        urls.append(url)
+                        if b"banner-error" in sample.body:
+                            banners += 1
 
     threads = [threading.Thread(target=user, args=(n,), daemon=True) for n in range(users)]
     for thread in threads:
         thread.start()
-    before = stack.upstream_requests()
+    before = count_upstream()
+    cpu_before = tree_cpu_seconds(server_pid) if server_pid else 0.0
     stop_at = time.monotonic() + duration
     started = time.monotonic()
     barrier.wait()
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
+    time.sleep(settle)
+    cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid else None
     return LoadResult(
-        users, elapsed, latencies, errors, banners, stack.upstream_requests() - before
+        users, elapsed, latencies, errors, banners, count_upstream() - before, urls, cpu
     )
 
 
-def stampede(stack: Stack, sessions: list[str], url: str, count: int) -> dict[str, Any]:
-    """`count` identical cold requests released at once."""
+def run_load(
+    stack: Stack, sessions: list[str], lines: list[int], users: int, duration: float, seed: int
+) -> LoadResult:
+    today = datetime.now(UTC).date()
+    return drive(
+        stack.app_url,
+        stack.upstream_requests,
+        sessions,
+        lambda n: SimulatedUser(lines, seed * 1000 + n, today),
+        users,
+        duration,
+    )
+
+
+def stampede(
+    stack: Stack, sessions: list[str], url: str, count: int, app_url: str = ""
+) -> dict[str, Any]:
+    """`count` identical cold requests released at once (to the dashboard by default)."""
+    app_url = app_url or stack.app_url
     barrier = threading.Barrier(count)
     results: list[Sample | None] = [None] * count
 
     def hit(n: int) -> None:
-        with new_client(sessions[n % len(sessions)], stack.app_url) as client:
+        with new_client(sessions[n % len(sessions)], app_url) as client:
             client.get("/accounts/login/")  # connect before the barrier: same-instant requests
             barrier.wait()
             with contextlib.suppress(httpx.HTTPError):
@@ -383,6 +492,243 @@ def stampede(stack: Stack, sessions: list[str], url: str, count: int) -> dict[st
         "upstream_calls": stack.upstream_requests() - before,
         "latency": latency_summary([r.seconds for r in ok]),
     }
+
+
+# Server cost against the plain proxy ------------------------------------------------------
+
+# The issue's setting: gunicorn 4 workers x 4 threads, ten logged-in users, a provider that
+# answers at once (latency 0: what is measured is our CPU, not waiting).
+COST_WORKERS, COST_THREADS, COST_USERS = 4, 4, 10
+# After a mix, time for what its requests started in the background (a stale entry's
+# refresh) to finish, so its provider calls and CPU are counted with the mix.
+SETTLE_S = 1.0
+MIXES = {
+    "team": "ten users on one line's first pages (mostly Missed; some Incoming/Outgoing, "
+    "a little page 2, a few popular searches)",
+    "browse": "ten users each exploring on their own (two lines; searches, dates, sorts, "
+    "pages, back to earlier views, Refresh now and then)",
+}
+
+
+def measure_cost(args: argparse.Namespace, name: str, cache_url: str) -> dict[str, Any]:
+    """One install (`cache_url`; "locmem" = no CACHE_URL): both mixes on the dashboard and
+    on the plain proxy, then the stampede and the row weights, all on one fake provider."""
+    tmp = Path(tempfile.mkdtemp(prefix="calls-bench-cost-"))
+    stack = Stack(
+        tmp=tmp, latency=0.0, cache_url=cache_url, workers=COST_WORKERS, threads=COST_THREADS
+    )
+    today = datetime.now(UTC).date()
+    try:
+        progress(f"{name}: starting the provider, the dashboard and the plain proxy")
+        stack.start_upstream()
+        seeded = stack.prepare_app(COST_USERS)
+        stack.start_app()
+        stack.start_plain(seeded["lines"])
+        assert stack.gunicorn is not None and stack.plain is not None
+        sessions, lines = seeded["sessions"], seeded["lines"]
+        team_line, browse_lines = lines["demo-team"], [lines["demo-support"], lines["demo-sales"]]
+        people: dict[str, Callable[[int], Any]] = {
+            "team": lambda n: TeamMember(team_line, seed=n),
+            "browse": lambda n: SimulatedUser(browse_lines, 7000 + n, today),
+        }
+        servers = {
+            "dashboard": (stack.app_url, stack.gunicorn.pid),
+            "plain_proxy": (stack.plain_url, stack.plain.pid),
+        }
+        mixes: dict[str, Any] = {}
+        for mix, person in people.items():
+            mixes[mix] = {}
+            for side, (url, pid) in servers.items():
+                progress(f"{name}: {mix} mix on the {side.replace('_', ' ')}")
+                mixes[mix][side] = drive(
+                    url,
+                    stack.upstream_requests,
+                    sessions,
+                    person,
+                    COST_USERS,
+                    args.mix_duration,
+                    server_pid=pid,
+                    settle=SETTLE_S,
+                ).as_dict()
+            mixes[mix]["cpu_ratio"] = cpu_ratio(mixes[mix])
+
+        progress(f"{name}: stampede of {args.stampede}")
+        cold = calls_url(team_line, "incoming", q=f"{random.randint(100, 999)}", sort="duration")
+        crowd = {
+            side: stampede(stack, sessions, cold, args.stampede, app_url=url)
+            for side, (url, _) in servers.items()
+        }
+
+        with new_client(sessions[0], stack.app_url) as client:
+            weights = {
+                kind: row_weight(
+                    timed_get(client, calls_url(team_line, kind, per_page=50), htmx=True).body
+                )
+                for kind in ("missed", "incoming")
+            }
+    finally:
+        stack.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "name": name,
+        "cache": cache_url if cache_url == "locmem" else cache_url.split("://")[0],
+        "server": f"{COST_WORKERS} workers x {COST_THREADS} threads (gthread)",
+        "users": COST_USERS,
+        "mix_seconds": args.mix_duration,
+        "mixes": mixes,
+        "stampede": crowd,
+        "row_weight": weights,
+    }
+
+
+def cpu_ratio(mix: dict[str, Any]) -> float:
+    """How many times cheaper a request is on the dashboard than on the plain proxy."""
+    ours = mix["dashboard"]["server_cpu_ms_per_request"]
+    theirs = mix["plain_proxy"]["server_cpu_ms_per_request"]
+    return round(theirs / ours, 2) if ours > 0 else math.inf
+
+
+def row_weight(body: bytes) -> dict[str, Any]:
+    rows = table_rows(body.decode("utf-8", errors="replace"))
+    return {
+        "html_bytes": len(body),
+        "rows": rows,
+        "bytes_per_row": round(len(body) / rows, 1) if rows else math.inf,
+    }
+
+
+# Targets of issue #15, for each install measured.
+CPU_TARGETS = {"team": 8.0, "browse": 3.0}
+CALLS_PER_VIEW_TARGET = 1.05
+ROW_TARGETS = {"missed": 600, "incoming": 500}
+
+
+def cost_verdicts(cost: list[dict[str, Any]]) -> list[Verdict]:
+    checks = []
+    for install in cost:
+        name = install["name"]
+        for mix, target in CPU_TARGETS.items():
+            checks.append(
+                at_least(
+                    f"{name}, {mix} mix: server CPU per request, plain proxy / dashboard",
+                    install["mixes"][mix]["cpu_ratio"],
+                    target,
+                )
+            )
+        for mix in CPU_TARGETS:
+            checks.append(
+                at_most(
+                    f"{name}, {mix} mix: provider calls per distinct view",
+                    install["mixes"][mix]["dashboard"]["upstream_calls_per_distinct_view"],
+                    CALLS_PER_VIEW_TARGET,
+                    unit="calls",
+                )
+            )
+        crowd = install["stampede"]["dashboard"]
+        checks.append(
+            exactly(
+                f"{name}: stampede of {crowd['requests']} makes 1 provider call",
+                crowd["upstream_calls"],
+                1,
+            )
+        )
+        for mix in CPU_TARGETS:
+            errors = install["mixes"][mix]["dashboard"]["errors"]
+            checks.append(exactly(f"{name}, {mix} mix: errors on the dashboard", errors, 0))
+    if cost:  # the markup does not depend on the cache: judged once, on the first install
+        for kind, limit in ROW_TARGETS.items():
+            weight = cost[0]["row_weight"][kind]
+            checks.append(
+                at_most(
+                    f"{kind} tab, {weight['rows']}-row htmx partial: bytes per row",
+                    weight["bytes_per_row"],
+                    limit,
+                    unit="B",
+                )
+            )
+    return checks
+
+
+def cost_markdown(cost: list[dict[str, Any]]) -> list[str]:
+    out = [
+        "## Server cost per request: the dashboard against a plain proxy",
+        "",
+        "Each install runs the dashboard and bench/plain_proxy.py (no cache, a new HTTP client "
+        "per request, one provider call and a simple table) under the same gunicorn settings, "
+        "on one fake provider answering at once; CPU is the server's process tree "
+        "(master + workers, /proc), read before and after each mix.",
+        "",
+        *[f"- *{mix} mix*: {text}." for mix, text in MIXES.items()],
+        "",
+    ]
+    for install in cost:
+        out += [
+            f"### {install['name']} — cache {install['cache']}, {install['server']}, "
+            f"{install['users']} users, {install['mix_seconds']:g} s per mix",
+            "",
+        ]
+        rows = []
+        for mix, sides in install["mixes"].items():
+            for side in ("dashboard", "plain_proxy"):
+                r = sides[side]
+                rows.append(
+                    [
+                        mix,
+                        side.replace("_", " "),
+                        r["requests"],
+                        r["rps"],
+                        r["errors"],
+                        r["latency"]["p50_ms"],
+                        r["latency"]["p95_ms"],
+                        r["server_cpu_ms_per_request"],
+                        r["upstream_calls"],
+                        r["distinct_views"],
+                        r["upstream_calls_per_distinct_view"],
+                    ]
+                )
+        out += [
+            markdown_table(
+                [
+                    "mix",
+                    "server",
+                    "requests",
+                    "req/s",
+                    "errors",
+                    "p50 ms",
+                    "p95 ms",
+                    "CPU ms / request",
+                    "provider calls",
+                    "distinct views",
+                    "calls / distinct view",
+                ],
+                rows,
+            ),
+            "",
+            "CPU per request, plain proxy / dashboard: "
+            + "; ".join(
+                f"{mix} mix **{sides['cpu_ratio']:.2f}×**"
+                for mix, sides in install["mixes"].items()
+            )
+            + ".",
+            "",
+        ]
+        crowd = install["stampede"]
+        out += [
+            f"Stampede of {crowd['dashboard']['requests']} identical cold requests at once: "
+            f"dashboard **{crowd['dashboard']['upstream_calls']}** provider call(s) "
+            f"({crowd['dashboard']['errors']} errors), plain proxy "
+            f"{crowd['plain_proxy']['upstream_calls']}.",
+            "",
+            "Row weight (50-row htmx partial): "
+            + "; ".join(
+                f"{kind} {w['html_bytes']:,} bytes / {w['rows']} rows = "
+                f"**{w['bytes_per_row']:,.0f} B/row**"
+                for kind, w in install["row_weight"].items()
+            )
+            + ".",
+            "",
+        ]
+    return out
 
 
 # The run ----------------------------------------------------------------------------------
@@ -560,10 +906,27 @@ def verdicts(results: dict[str, Any]) -> list[Verdict]:
 
 
 def to_markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {results['started_at']} (commit {results.get('commit', '?')}) on {m['cpu']}, "
+        f"{m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}.",
+        "",
+    ]
+    if "cache_hit" in results:
+        lines += latency_markdown(results)
+    if results.get("cost"):
+        lines += cost_markdown(results["cost"])
+    lines += ["## Targets", "", "```", *[v["line"] for v in results["verdicts"]], "```", ""]
+    return "\n".join(lines)
+
+
+def latency_markdown(results: dict[str, Any]) -> list[str]:
     def lat(name: str, row: dict[str, Any], extra: str = "") -> list[object]:
         return [name, row["p50_ms"], row["p95_ms"], row["p99_ms"], row["n"], extra]
 
-    refs, m = results["references"], results["machine"]
+    refs = results["references"]
     latency = markdown_table(
         ["request", "p50 ms", "p95 ms", "p99 ms", "n", "note"],
         [
@@ -633,14 +996,9 @@ def to_markdown(results: dict[str, Any]) -> str:
         ],
     )
     s = results["stampede"]
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Run {results['started_at']} on {m['cpu']}, {m['cores']} cores, {m['memory']}, "
-        f"{m['os']}, Python {m['python']}. gunicorn {results['config']['server']}; cache "
-        f"{results['config']['cache']}; upstream latency {results['config']['latency_s']} s.",
-        "",
-        "## Latency",
+    return [
+        f"## Latency (gunicorn {results['config']['server']}; cache "
+        f"{results['config']['cache']}; upstream latency {results['config']['latency_s']} s)",
         "",
         latency,
         "",
@@ -659,14 +1017,7 @@ def to_markdown(results: dict[str, Any]) -> str:
         f"{s['upstream_calls']} upstream call(s), {s['errors']} errors, "
         f"p50 {s['latency']['p50_ms']} ms, p99 {s['latency']['p99_ms']} ms.",
         "",
-        "## Targets",
-        "",
-        "```",
-        *[v["line"] for v in results["verdicts"]],
-        "```",
-        "",
     ]
-    return "\n".join(lines)
 
 
 def progress(step: str) -> None:
@@ -684,10 +1035,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--samples-miss", type=int, default=40)
     parser.add_argument("--stampede", type=int, default=100)
     parser.add_argument(
+        "--mix-duration", type=float, default=15.0, help="seconds per mix in the cost part"
+    )
+    parser.add_argument(
+        "--cost-stampede", type=int, default=50, help="cold identical requests in the cost part"
+    )
+    parser.add_argument(
+        "--parts",
+        type=lambda s: [p.strip() for p in s.split(",") if p.strip()],
+        default=["latency", "cost"],
+        help="latency (hit, miss, size, load levels) and/or cost (CPU per request against "
+        "the plain proxy, for the default install and Redis); default both",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="shorter runs (5 s per mix and load level, fewer samples): a check, not figures",
+    )
+    parser.add_argument(
         "--cache-url",
         default=os.environ.get("BENCH_CACHE_URL", ""),
-        help=f"CACHE_URL for the dashboard (default: {REDIS_DEFAULT} when reachable, else "
-        "local memory with one worker process)",
+        help=f"Redis CACHE_URL (default: {REDIS_DEFAULT} when reachable; else the latency "
+        "part uses local memory with one worker process and the cost part skips Redis)",
     )
     parser.add_argument(
         "--workers", type=int, default=None, help="gunicorn workers (WEB_CONCURRENCY)"
@@ -696,11 +1065,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--strict", action="store_true", help="exit with status 1 when a target is missed"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    unknown = set(args.parts) - {"latency", "cost"}
+    if unknown or not args.parts:
+        parser.error(f"--parts: latency and/or cost, not {', '.join(sorted(unknown)) or 'none'}")
+    if args.quick:
+        args.duration = min(args.duration, 5.0)
+        args.mix_duration = min(args.mix_duration, 5.0)
+        args.users = [u for u in args.users if u != 1] or args.users
+        args.samples_hit = min(args.samples_hit, 60)
+        args.samples_miss = min(args.samples_miss, 10)
+    return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def commit() -> str:
+    done = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
+    )
+    return done.stdout.strip() or "?"
+
+
+def measure_latency(args: argparse.Namespace) -> dict[str, Any]:
+    """The original part: hit, miss and size against their references, load levels."""
     cache_url, workers = args.cache_url, args.workers
     if not cache_url:
         if redis_reachable(REDIS_DEFAULT):
@@ -710,7 +1096,6 @@ def main(argv: list[str] | None = None) -> int:
             cache_url, workers = "locmem", workers or 1
     tmp = Path(tempfile.mkdtemp(prefix="calls-bench-"))
     stack = Stack(tmp=tmp, latency=args.latency, cache_url=cache_url, workers=workers)
-    started = datetime.now(UTC)
     try:
         progress("starting the demo upstream and the dashboard")
         stack.start_upstream()
@@ -724,18 +1109,40 @@ def main(argv: list[str] | None = None) -> int:
     import multiprocessing
 
     server_workers = workers or max(2, min(4, multiprocessing.cpu_count()))
-    results: dict[str, Any] = {
-        "started_at": started.isoformat(timespec="seconds"),
-        "machine": machine(),
+    threads = os.environ.get("GUNICORN_THREADS", "8")
+    return {
         "config": {
             "latency_s": args.latency,
             "cache": cache_url if cache_url == "locmem" else cache_url.split("://")[0],
-            "server": f"{server_workers} workers x {os.environ.get('GUNICORN_THREADS', '8')} threads (gthread)",
+            "server": f"{server_workers} workers x {threads} threads (gthread)",
             "duration_per_level_s": args.duration,
         },
         **measured,
     }
-    checks = verdicts(results)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = datetime.now(UTC)
+    results: dict[str, Any] = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "commit": commit(),
+        "machine": machine(),
+        "quick": args.quick,
+    }
+    if "latency" in args.parts:
+        results.update(measure_latency(args))
+    checks = verdicts(results) if "cache_hit" in results else []
+    if "cost" in args.parts:
+        redis_url = args.cache_url or (REDIS_DEFAULT if redis_reachable(REDIS_DEFAULT) else "")
+        installs = [("default install (no CACHE_URL)", "locmem")]
+        if redis_url.startswith("redis") and redis_reachable(redis_url):
+            installs.append(("Redis (CACHE_URL)", redis_url))
+        else:
+            progress("Redis not reachable: the cost part measures the default install only")
+        cost_args = argparse.Namespace(**{**vars(args), "stampede": args.cost_stampede})
+        results["cost"] = [measure_cost(cost_args, name, url) for name, url in installs]
+        checks += cost_verdicts(results["cost"])
     results["verdicts"] = [{"name": v.name, "passed": v.passed, "line": v.line()} for v in checks]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -1,5 +1,5 @@
 # Run by bench/run.py as `manage.py shell -c "<this file>"` against the benchmark's
-# throwaway database: a line owner, two demo lines shared with a support group, and one
+# throwaway database: a line owner, three demo lines shared with a support group, and one
 # logged-in session per simulated user. Prints one JSON object on the last line.
 import json
 import os
@@ -14,7 +14,11 @@ USERS = int(os.environ.get("BENCH_USERS", "50"))
 owner = User.objects.create_user("bench-owner")
 group = Group.objects.create(name="bench-support")
 lines = {}
-for key, label in (("demo-support", "Support phone"), ("demo-sales", "Sales mobile")):
+for key, label in (
+    ("demo-support", "Support phone"),
+    ("demo-sales", "Sales mobile"),
+    ("demo-team", "Team line"),  # the team mix's own line: its cache starts cold
+):
     line = Line(owner=owner, label=label, default_region="BE")
     line.set_api_key(key)
     line.save()

@@ -96,3 +96,173 @@ def test_simulated_users_browse_only_the_call_tables_of_their_lines():
     assert any("refresh=1" in u for u in urls)
     assert calls_url(3, "incoming", q="+32 47", page=None) == "/lines/3/incoming/?q=%2B32+47"
     assert parse_args(["--users", "1,5"]).users == [1, 5]
+
+
+def test_a_stat_line_gives_pid_parent_and_cpu_ticks_even_with_odd_command_names():
+    from bench.proctree import parse_stat
+
+    # Fields 14-17 (utime, stime, cutime, cstime) are 11, 7, 3, 2; a name may hold ") (".
+    line = "4242 (gunicorn: wo) (x) S 4200 4200 4200 0 -1 4194560 900 0 0 0 11 7 3 2 20 0 5"
+
+    assert parse_stat(line) == (4242, 4200, 23)
+
+
+def test_the_tree_sums_the_master_and_every_descendant_and_nothing_else():
+    from bench.proctree import tree_ticks
+
+    stats = {
+        1: (0, 1000),  # init: not ours
+        10: (1, 5),  # the gunicorn master
+        11: (10, 40),  # a worker
+        12: (10, 60),  # another worker
+        13: (12, 7),  # something a worker started
+        20: (1, 900),  # an unrelated process
+    }
+
+    assert tree_ticks(stats, 10) == 112
+    assert tree_ticks(stats, 12) == 67
+    assert tree_ticks(stats, 99) == 0  # exited: nothing to count
+
+
+def test_the_reader_walks_a_proc_folder(tmp_path, monkeypatch):
+    from bench import proctree
+
+    for pid, ppid, ticks in ((10, 1, 100), (11, 10, 250), (30, 1, 9000)):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_text(
+            f"{pid} (python3) S {ppid} 0 0 0 -1 0 0 0 0 0 {ticks} 0 0 0 20 0 1"
+        )
+    (tmp_path / "self").mkdir()  # not a process number: ignored
+    (tmp_path / "77").mkdir()  # a process that exited while the folder was read
+    monkeypatch.setattr(proctree.os, "sysconf", lambda name: 100)
+
+    assert proctree.tree_cpu_seconds(10, proc=tmp_path) == 3.5
+
+
+def test_a_distinct_view_is_its_path_and_filter_however_it_is_asked():
+    from bench.report import distinct_views, view_key
+
+    same = [
+        "/lines/3/incoming/?q=Marie&page=2",
+        "/lines/3/incoming/?page=2&q=Marie",  # another order
+        "/lines/3/incoming/?page=2&q=Marie&refresh=1",  # the Refresh button
+        "/lines/3/incoming/?page=2&q=Marie&from=",  # an empty field
+    ]
+
+    assert {view_key(u) for u in same} == {"/lines/3/incoming/?page=2&q=Marie"}
+    assert distinct_views([*same, "/lines/3/incoming/", "/lines/3/missed/"]) == 3
+    assert distinct_views([]) == 0
+
+
+def test_table_rows_count_the_body_only():
+    from bench.report import table_rows
+
+    html = (
+        "<table><thead><tr><th>When</th></tr></thead><tbody>"
+        '<tr class="a"><td>1</td></tr>\n<tr><td>2</td></tr><tr><td>3</td></tr>'
+        "</tbody></table><track>"
+    )
+
+    assert table_rows(html) == 3
+    assert table_rows("<p>No calls yet</p>") == 0
+
+
+def test_the_team_mix_keeps_to_one_lines_first_pages_mostly_missed():
+    from bench.run import TeamMember
+
+    member = TeamMember(7, seed=3)
+    requests = [member.next_request() for _ in range(2000)]
+    urls = [url for url, _ in requests]
+
+    assert all(u.startswith("/lines/7/") for u in urls)
+    first_pages = [u for u in urls if "?" not in u]
+    missed = [u for u in first_pages if "/missed/" in u]
+    assert 0.45 < len(missed) / len(urls) < 0.65
+    assert {"/lines/7/incoming/", "/lines/7/outgoing/"} <= set(first_pages)
+    assert 0.05 < sum("page=2" in u for u in urls) / len(urls) < 0.15
+    searches = {u for u in urls if "q=" in u}
+    assert 0 < len(searches) <= 6  # a few popular searches, not each agent's own
+    assert any(htmx for _, htmx in requests) and not all(htmx for _, htmx in requests)
+
+
+def cost_fixture(team_ratio_cpu: float, calls: int) -> dict:
+    def side(cpu_ms: float, upstream: int, views: int) -> dict:
+        lat = {"n": 100, "p50_ms": 5.0, "p95_ms": 9.0, "p99_ms": 12.0, "mean_ms": 6.0}
+        return {
+            "requests": 100,
+            "rps": 20.0,
+            "errors": 0,
+            "latency": lat,
+            "upstream_calls": upstream,
+            "distinct_views": views,
+            "upstream_calls_per_distinct_view": round(upstream / views, 3),
+            "server_cpu_ms_per_request": cpu_ms,
+        }
+
+    return {
+        "name": "default install",
+        "cache": "locmem",
+        "server": "4 workers x 4 threads (gthread)",
+        "users": 10,
+        "mix_seconds": 15.0,
+        "mixes": {
+            "team": {
+                "dashboard": side(4.0, calls, 10),
+                "plain_proxy": side(4.0 * team_ratio_cpu, 100, 10),
+                "cpu_ratio": team_ratio_cpu,
+            },
+            "browse": {
+                "dashboard": side(10.0, 40, 40),
+                "plain_proxy": side(35.0, 100, 40),
+                "cpu_ratio": 3.5,
+            },
+        },
+        "stampede": {
+            "dashboard": {"requests": 50, "errors": 0, "upstream_calls": 1},
+            "plain_proxy": {"requests": 50, "errors": 0, "upstream_calls": 50},
+        },
+        "row_weight": {
+            "missed": {"html_bytes": 105_000, "rows": 50, "bytes_per_row": 2100.0},
+            "incoming": {"html_bytes": 24_000, "rows": 50, "bytes_per_row": 480.0},
+        },
+    }
+
+
+def test_cost_targets_are_computed_from_the_measured_figures():
+    from bench.run import cost_markdown, cost_verdicts, cpu_ratio
+
+    passing = {v.name: v.passed for v in cost_verdicts([cost_fixture(9.0, 10)])}
+    failing = {v.name: v for v in cost_verdicts([cost_fixture(2.0, 39)])}
+
+    team = "default install, team mix: server CPU per request, plain proxy / dashboard"
+    calls = "default install, team mix: provider calls per distinct view"
+    assert passing[team] and passing[calls]
+    assert not failing[team].passed and failing[team].line().endswith("2.00x >= 8.00x")
+    assert not failing[calls].passed and "3.90 calls <= 1.05 calls" in failing[calls].line()
+    assert passing["default install: stampede of 50 makes 1 provider call"]
+    assert not passing["missed tab, 50-row htmx partial: bytes per row"]
+    assert passing["incoming tab, 50-row htmx partial: bytes per row"]
+    assert (
+        cpu_ratio(
+            {
+                "dashboard": {"server_cpu_ms_per_request": 4.0},
+                "plain_proxy": {"server_cpu_ms_per_request": 36.0},
+            }
+        )
+        == 9.0
+    )
+
+    markdown = "\n".join(cost_markdown([cost_fixture(9.0, 10)]))
+    assert "team mix **9.00×**; browse mix **3.50×**" in markdown
+    assert "missed 105,000 bytes / 50 rows = **2,100 B/row**" in markdown
+    assert re.search(r"\| team +\| plain proxy +\| +100 \|", markdown)
+
+
+def test_quick_runs_shorten_everything_and_parts_are_checked():
+    quick = parse_args(["--quick"])
+
+    assert (quick.mix_duration, quick.duration, quick.users) == (5.0, 5.0, [10, 50])
+    assert parse_args([]).mix_duration == 15.0 and parse_args([]).parts == ["latency", "cost"]
+    assert parse_args(["--parts", "cost"]).parts == ["cost"]
+    with pytest.raises(SystemExit):
+        parse_args(["--parts", "speed"])
