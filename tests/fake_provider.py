@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from dashboard.smsmobileapi import conf
+from dashboard.smsmobileapi.demo.app import like
 from dashboard.smsmobileapi.records import Call, CallBatch, CallKind, CallQuery
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -31,8 +32,8 @@ class FakeProvider:
         self.queries.append((api_key, kind, query))
         rows = [c for c in self.calls_by_key.get(api_key, []) if c.kind is kind]
         if query.search:
-            term = query.search.lower()
-            rows = [c for c in rows if term in c.number.lower() or term in c.name.lower()]
+            match = like(query.search)  # the demo provider's LIKE (case- and accent-blind)
+            rows = [c for c in rows if match(c.number) or match(c.name)]
         rows.sort(key=lambda c: c.started_at, reverse=True)
         page = rows[query.offset : query.offset + query.limit]
         return CallBatch(kind=kind, calls=tuple(page), offset=query.offset, limit=query.limit)

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from dashboard.calls.callers import CHUNK
-from dashboard.calls.phone import display, number_key, search_fragment
+from dashboard.calls.phone import display, number_key, search_term
 from dashboard.smsmobileapi.records import CallKind
 from tests.conftest import SUPPORT_KEY
 from tests.fake_provider import T0, call, provider
@@ -44,10 +44,10 @@ def test_numbers_normalise_to_one_key_across_formats_and_regions(raw, region, ke
 
 
 def test_the_search_uses_the_part_every_form_shares():
-    assert search_fragment(BE_MOBILE) == "470123456"
+    assert search_term(BE_MOBILE, "BE") == "470123456"
     for written in ("+32470123456", "0032470123456", "0470123456"):
-        assert search_fragment(BE_MOBILE) in written
-    assert search_fragment("12345") == "12345"
+        assert search_term(BE_MOBILE, "BE") in written
+    assert search_term("12345", "BE") == "12345"
 
 
 def test_numbers_display_grouped_and_unreadable_ones_as_sent():

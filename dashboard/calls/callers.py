@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from dashboard.calls.cache import fetch_batch, oldest
-from dashboard.calls.phone import display, number_key, search_fragment, tel_uri
+from dashboard.calls.phone import display, number_key, search_term, tel_uri
 from dashboard.calls.timeline import KIND_ORDER, order_key
 from dashboard.lines.models import Line
 from dashboard.smsmobileapi.errors import UpstreamError
@@ -83,7 +83,7 @@ def caller_history(line: Line, key: str, *, refresh: bool = False) -> CallerHist
     """Every call with `key` (a `number_key`) on `line`, newest first, bounded."""
     region = line.default_region
     history = CallerHistory(key=key, region=region)
-    fragment = search_fragment(key)
+    fragment = search_term(key, region)  # the digits every stored form of it shares
     matching: list[Call] = []
     for kind in KIND_ORDER:
         for page in range(MAX_PAGES):

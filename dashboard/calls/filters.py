@@ -2,12 +2,12 @@
 
 `q`, `from`, `to`, `sort`, `dir`, `page`, `per_page`: one set of names for all kinds; the
 upstream client translates them per endpoint family. Bad values never raise: each is
-replaced by its default and reported as a message next to the filters.
+replaced by its default and reported as a message next to the filters. `q` stays as
+typed (the search box shows it); what the provider is sent for it is `CallFilter.search`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -15,6 +15,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.calls.phone import search_term
 from dashboard.smsmobileapi.client import MAX_SEARCH_LENGTH, clean_search
 from dashboard.smsmobileapi.records import CallKind, CallQuery, SortField
 
@@ -42,7 +43,16 @@ class CallFilter:
     descending: bool = True
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
+    # The line's phone region: how a national number typed in `q` is read. Not a URL
+    # parameter; it comes with the line.
+    region: str = ""
     problems: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def search(self) -> str:
+        """What the provider's LIKE is sent for `q` (see `phone.search_term`): the one
+        place a search becomes upstream terms, for every table, export and scan."""
+        return search_term(self.q, self.region) if self.q else ""
 
     @property
     def offset(self) -> int:
@@ -77,7 +87,7 @@ class CallFilter:
         """The upstream query for this filter: one row more than a page, to see if more exist."""
         sortable = kind.sortable
         return CallQuery(
-            search=self.q,
+            search=self.search,
             date_from=self.date_from,
             date_to=self.date_to,
             tz_name=tz_name,
@@ -109,16 +119,18 @@ class CallFilterForm(forms.Form):
         choices=[(n, n) for n in PER_PAGE_CHOICES],
     )
 
-    def __init__(self, data: QueryDict, **kwargs):
+    def __init__(self, data: QueryDict, *, region: str, **kwargs):
         # One value per name (the last, like QueryDict.get), without mutating request.GET.
         mapped = {name: data.get(name, "") for name in FILTER_PARAMS}
+        # Required: a filter that forgot its line's region would miss national numbers.
+        self.region = region
         super().__init__(mapped, **kwargs)
 
     def add_prefix(self, field_name: str) -> str:
         return {"date_from": "from", "date_to": "to"}.get(field_name, field_name)
 
     def clean_q(self) -> str:
-        return phone_search(clean_search(self.cleaned_data.get("q") or ""))
+        return clean_search(self.cleaned_data.get("q") or "")
 
     def clean_date_from(self) -> date | None:
         return self._clean_day("date_from")
@@ -168,21 +180,9 @@ class CallFilterForm(forms.Form):
             descending=data.get("dir") != "asc",
             page=data.get("page") or 1,
             per_page=data.get("per_page") or DEFAULT_PER_PAGE,
+            region=self.region,
             problems=tuple(problems),
         )
-
-
-# A search made only of digits and the usual phone punctuation is a number being typed.
-_PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]*\d[\d\s().\-/]*$")
-_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
-
-
-def phone_search(text: str) -> str:
-    """'+32 470 12-34' -> '+324701234': people type numbers grouped, the provider stores
-    them without spaces and matches with LIKE, so the grouping would match nothing."""
-    if _PHONE_LIKE.match(text):
-        return _PHONE_PUNCTUATION.sub("", text)
-    return text
 
 
 def quick_ranges(today: date) -> list[tuple[str, date | None, date | None]]:

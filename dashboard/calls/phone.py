@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 import phonenumbers
 
@@ -54,20 +55,68 @@ def number_key(number: str, region: str = "") -> str:
     return ("+" + digits) if (number or "").strip().startswith("+") else digits
 
 
-def search_fragment(key: str) -> str:
-    """The part every written form of the number shares, to search the provider with.
+# A search made only of digits and the usual phone punctuation is a number being typed
+# (after NFKC, so full-width digits from a Japanese keyboard count too).
+_PHONE_LIKE = re.compile(r"^\+?[0-9\s().\-/]*[0-9][0-9\s().\-/]*$")
+# Fewer digits than this left once a prefix is dropped would match nearly every number:
+# such a search goes as its digits (and `+`) instead.
+MIN_PARTIAL_DIGITS = 3
 
-    For an E.164 key that is the national significant number (`470123456` for
-    `+32470123456`): it appears in `+32 470…`-less forms too, as long as the provider's
-    LIKE sees the digits unspaced. Otherwise, the digits themselves.
+
+@functools.lru_cache(maxsize=1024)
+def search_term(text: str, region: str = "") -> str:
+    """What the provider's LIKE is sent for the search `text` on a line of `region`.
+
+    A number, however written (`0486 39 86 74`, `+32 486…`, `0032…`), goes as its
+    national significant number (`486398674`): the digits shared by the E.164 and the
+    national form the phone may have stored. The start of a number goes as its digits
+    without the prefix either form may lack. Anything else (a name) goes as typed.
     """
-    if key.startswith("+"):
-        try:
-            parsed = phonenumbers.parse(key, None)
-        except phonenumbers.NumberParseException:
-            return key.lstrip("+")
+    normal = unicodedata.normalize("NFKC", text).strip()
+    if not _PHONE_LIKE.match(normal):
+        return text
+    parsed = _parse(normal, region or "")
+    # Valid, not merely possible: a US "possible" 7-digit local number is more often the
+    # start of a longer one, which the prefix rule below reads right.
+    if parsed is not None and phonenumbers.is_valid_number(parsed):
         return phonenumbers.national_significant_number(parsed)
-    return key
+    digits = _NON_DIGITS.sub("", normal)[:MAX_KEY_DIGITS]
+    plus = normal.startswith("+")
+    rest = _without_prefix(digits, plus, (region or "").upper())
+    if len(rest) >= MIN_PARTIAL_DIGITS:
+        return rest
+    return ("+" + digits) if plus else digits
+
+
+def _without_prefix(digits: str, plus: bool, region: str) -> str:
+    """The digits of a partly typed number after its `+`/international prefix and country
+    code, or its national (trunk) prefix: what both stored forms go on with."""
+    if plus:
+        return _without_country_code(digits)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region) if region else None
+    idd = metadata.international_prefix if metadata else "00"
+    match = re.match(idd, digits) if idd else None
+    if match and match.end():
+        return _without_country_code(digits[match.end() :])
+    trunk = metadata.national_prefix if metadata else None
+    if trunk and digits.startswith(trunk):
+        return digits[len(trunk) :]
+    return digits
+
+
+def _without_country_code(digits: str) -> str:
+    # Country codes are prefix-free, so the first one that is known is the one.
+    for size in (1, 2, 3):
+        code = digits[:size]
+        if len(code) == size and int(code) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            rest = digits[size:]
+            # `+32 (0)470…`: the trunk 0 people keep after the code is in neither form.
+            main = phonenumbers.region_code_for_country_code(int(code))
+            metadata = phonenumbers.PhoneMetadata.metadata_for_region(main)
+            if metadata and metadata.national_prefix == "0" and rest.startswith("0"):
+                rest = rest[1:]
+            return rest
+    return digits
 
 
 @functools.lru_cache(maxsize=8192)

@@ -22,6 +22,7 @@ walks them over generated data; `fetch_timeline` plugs in the cached upstream.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -240,15 +241,7 @@ def fetch_timeline(
 ) -> TimelinePage:
     """The timeline page at `cursor`, or the one ending at `before`; errors are data."""
     # Only date order can be merged; the timeline ignores any other sort.
-    call_filter = CallFilter(
-        q=call_filter.q,
-        date_from=call_filter.date_from,
-        date_to=call_filter.date_to,
-        sort=SortField.DATE,
-        descending=True,
-        per_page=call_filter.per_page,
-        problems=call_filter.problems,
-    )
+    call_filter = dataclasses.replace(call_filter, sort=SortField.DATE, descending=True, page=1)
     fetcher = _CachedFetcher(line, call_filter, tz_name, refresh)
     start = cursor or Cursor()
     if before is not None:

@@ -60,7 +60,7 @@ def call_list(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
     record_line_access(request, line, kind)  # personal data: who read which calls (throttled)
     if request.session.get(LAST_LINE_SESSION_KEY) != line.pk:  # avoid a session write per request
         request.session[LAST_LINE_SESSION_KEY] = line.pk
-    call_filter = CallFilterForm(request.GET).to_filter()
+    call_filter = CallFilterForm(request.GET, region=line.default_region).to_filter()
     followup_context = {}
     if kind is CallKind.MISSED:  # marks, "answered later", the "To follow up" view
         page, followup_context = missed_with_followups(request, line, call_filter)
@@ -114,7 +114,7 @@ def _render_calls(request, line, kind, page, **extra) -> HttpResponse:
 def timeline(request: HttpRequest, line: Line) -> HttpResponse:
     """Missed, incoming and outgoing merged newest first; the cursor is in the URL."""
     record_line_access(request, line, "all")
-    call_filter = CallFilterForm(request.GET).to_filter()
+    call_filter = CallFilterForm(request.GET, region=line.default_region).to_filter()
     cursor, before, cursor_problem = _timeline_position(request)
     if cursor_problem:
         call_filter = dataclasses.replace(

@@ -32,7 +32,7 @@ QUICK_DAYS = (7, 30, 90)
 
 
 def _overview_context(request: HttpRequest, line: Line) -> dict:
-    call_filter = CallFilterForm(request.GET).to_filter()
+    call_filter = CallFilterForm(request.GET, region=line.default_region).to_filter()
     problems = [p for p in call_filter.problems]
     today = timezone.localdate()  # in the viewer's zone (UserTimezoneMiddleware)
     start, end, shortened = resolve_range(
@@ -92,7 +92,7 @@ def overview_content(request: HttpRequest, line: Line) -> HttpResponse:
 def export_csv(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
     """Exactly the table's view (kind, search, dates, sort) across all pages, streamed."""
     record_line_access(request, line, f"export:{kind}")  # a download is a read, and a big one
-    call_filter = CallFilterForm(request.GET).to_filter()
+    call_filter = CallFilterForm(request.GET, region=line.default_region).to_filter()
     # Page and page size do not matter: the export walks every page from the first.
     query = call_filter.to_query(kind, request.time_zone, extra_rows=0)
     reader = CallReader(line, kind, query, settings.EXPORT_MAX_ROWS)

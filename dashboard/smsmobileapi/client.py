@@ -54,7 +54,11 @@ SORT_BY: Mapping[SortField, str] = MappingProxyType(
 )
 
 # The provider runs SQL LIKE on these; a longer search cannot match a phone number or a
-# contact name and only costs the provider work.
+# contact name and only costs the provider work. Assumed, not documented: that LIKE
+# compares under the table's MySQL collation, most likely a utf8mb4 *_ci one, so "zoe"
+# finds "Zoë" and "ZOË" (the demo upstream does the same: `dashboard.text.fold`). Numbers
+# match as the phone stored them, E.164 or national: `calls.phone.search_term` sends the
+# digits both forms share.
 MAX_SEARCH_LENGTH = 100
 # A body larger than this is not a page of call rows.
 MAX_BODY_BYTES = 5 * 1024 * 1024

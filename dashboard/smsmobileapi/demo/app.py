@@ -5,7 +5,8 @@ use `search` and calendar days and cannot be sorted; incoming/outgoing use `q` a
 millisecond bounds, can be sorted and echo the API key back; the missed endpoint answers
 missing keys with its own message and ignores expired subscriptions. Where the contract
 leaves behaviour open (limits over the max, bad numbers, unknown sort fields) it does what
-a PHP endpoint most likely does: clamp, or fall back to the default.
+a PHP endpoint most likely does: clamp, or fall back to the default. Searches match
+case- and accent-insensitively, as the provider's MySQL collation most likely does.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from dashboard.smsmobileapi.demo.data import (
     is_demo_key,
     visible_calls,
 )
+from dashboard.text import fold
 
 MISSED_PATH = "/call/missed/list/"
 INCOMING_PATH = "/call/incoming/list/"
@@ -223,7 +225,7 @@ class DemoUpstream:
             ]
         search = params.get("search", "")
         if search:
-            match = _like(search)
+            match = like(search)
             calls = [c for c in calls if match(c.number) or match(c.name or "")]
         page = calls[offset : offset + limit]
         data = [self._missed_row(c) for c in page]
@@ -271,7 +273,7 @@ class DemoUpstream:
             hi = date_to if date_to is not None else 2**63
             calls = [c for c in calls if lo <= c.at_ms <= hi]
         if q is not None:
-            match = _like(q)
+            match = like(q)
             calls = [c for c in calls if match(c.number) or (c.name is not None and match(c.name))]
         if not (sort_by in ("call_date_ms", "call_datetime_utc") and sort_dir == "desc"):
             # Stable sort over the newest-first list: ties stay by date desc, then number.
@@ -360,15 +362,16 @@ def _date(value: str) -> date | None:
         return None
 
 
-def _like(term: str) -> Callable[[str], bool]:
-    """A case-insensitive `LIKE '%term%'` matcher; `%`, `_` and `\\` keep their SQL meaning.
+def like(term: str) -> Callable[[str], bool]:
+    """A `LIKE '%term%'` matcher, case- and accent-insensitive as we assume the provider's
+    MySQL collation is (`dashboard.text.fold`); `%`, `_` and `\\` keep their SQL meaning.
 
     The provider builds its LIKE pattern from the raw parameter, so a `%` or `_` typed by
     a user is a wildcard there too.
     """
-    lowered = term.lower()
+    lowered = fold(term)
     if not any(ch in lowered for ch in "%_\\"):
-        return lambda text: lowered in text.lower()
+        return lambda text: lowered in fold(text)
     parts: list[str] = []
     chars = iter(lowered)
     for ch in chars:
@@ -381,4 +384,4 @@ def _like(term: str) -> Callable[[str], bool]:
         else:
             parts.append(re.escape(ch))
     pattern = re.compile("".join(parts), re.DOTALL)
-    return lambda text: pattern.search(text.lower()) is not None
+    return lambda text: pattern.search(fold(text)) is not None
