@@ -511,8 +511,10 @@ def test_the_done_when_scenario_finds_incoming_calls_from_a_grouped_prefix(owner
     # line's Belgian mobiles are +32 47x and too few for a second page in 7 days: 30 days)
     query = "?q=%2B32+47&from=2026-10-22&to=2026-11-20&sort=duration&dir=desc&page=2&per_page=25"
     html = owner_client.get(url(line, "incoming", query)).content.decode()
-    numbers = re.findall(r'<td class="col-number"[^>]*><a [^>]*>([^<]+)</a>', html)
-    assert numbers and all(n.startswith("+32 47") for n in numbers)
+    cells = re.findall(r'<td class="col-number"[^>]*><a [^>]*>(.*?)</a>', html)
+    assert cells and all(c.startswith("<mark>+32 47</mark>") for c in cells)  # the match
+    numbers = [re.sub(r"</?mark>", "", c) for c in cells]
+    assert all(n.startswith("+32 47") for n in numbers)
     durations = [
         sum(int(p) * 60**i for i, p in enumerate(reversed(d.split(":"))))
         for d in re.findall(r'class="col-duration num"[^>]*>([\d:]+)<', html)

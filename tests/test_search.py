@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 
 from dashboard.calls.phone import search_term
+from dashboard.calls.templatetags.calls import highlight
 from dashboard.smsmobileapi.demo import DemoUpstream
 from dashboard.smsmobileapi.demo.app import like
 from dashboard.smsmobileapi.records import CallKind
@@ -260,3 +261,58 @@ def test_the_caller_page_searches_with_the_same_function(owner_client, line):
         html = owner_client.get(target).content.decode()
     assert {term for _, term in searches(fake)} == {search_term("+32 495106303", "BE")}
     assert "Hélène Lefèvre" in html
+
+
+# Highlighting the match in the rows -----------------------------------------------------
+
+
+def test_highlight_marks_digits_across_grouping_and_words_without_accents():
+    assert highlight("+32 486 39 86 74", "486398674") == "+32 <mark>486 39 86 74</mark>"
+    assert highlight("+32 486 39 86 74", "+324") == "<mark>+32 4</mark>86 39 86 74"
+    assert highlight("0495106303", "495106303") == "0<mark>495106303</mark>"
+    assert highlight("Zoë Dupont", "ZOE") == "<mark>Zoë</mark> Dupont"
+    assert highlight("Anna anna", "anna") == "<mark>Anna</mark> <mark>anna</mark>"
+    assert highlight("Room 101", "101") == "Room <mark>101</mark>"
+    # Nothing matched, no term, or a LIKE wildcard: the text itself, for autoescaping.
+    assert highlight("Alice", "zoe") == "Alice" and highlight("Alice", "") == "Alice"
+    assert highlight("100% Alice", "100%") == "100% Alice"
+
+
+def test_highlight_escapes_names_and_queries_and_adds_only_mark():
+    name = '<img src=x onerror="alert(1)"> Zoë & Co'
+    assert highlight(name, "zoe") == (
+        "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; <mark>Zoë</mark> &amp; Co"
+    )
+    assert highlight("a<b>c", "<b>") == "a<mark>&lt;b&gt;</mark>c"
+    # The match is found in the text, never in its escaped form.
+    assert highlight("Tom & Jerry", "amp") == "Tom & Jerry"
+    assert highlight("x &lt; y", "lt") == "x &amp;<mark>lt</mark>; y"
+
+
+def cell(html: str, column: str) -> list[str]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(rf'<td class="col-{column}"[^>]*>(.*?)</td>', body, flags=re.S)
+
+
+def test_the_rows_mark_the_matched_digits_and_names(owner_client, line):
+    with provider(CALLS):
+        by_number = owner_client.get(calls_url(line, "missed", q="0486 39 86 74")).content
+        by_name = owner_client.get(calls_url(line, "incoming", q="zoe")).content
+    numbers = cell(by_number.decode(), "number")
+    assert len(numbers) == 2
+    assert all(">+32 <mark>486 39 86 74</mark></a>" in n for n in numbers)
+    assert cell(by_name.decode(), "name") == [
+        '<span class="truncate" title="Zoë Dupont"><mark>Zoë</mark> Dupont</span>'
+    ]
+    assert "<mark>" not in cell(by_name.decode(), "number")[0]
+
+
+def test_markup_in_names_and_in_the_search_stays_text_around_the_mark(owner_client, line):
+    hostile = {SUPPORT_KEY: [call("incoming", "+32470000001", T0, name='<b>x</b><i>"y"')]}
+    with provider(hostile):
+        html = owner_client.get(calls_url(line, "incoming", q="<b>x")).content.decode()
+    [name] = cell(html, "name")
+    inner = name.split(">", 1)[1].rsplit("</span>", 1)[0]
+    assert inner == "<mark>&lt;b&gt;x</mark>&lt;/b&gt;&lt;i&gt;&quot;y&quot;"
+    assert set(re.findall(r"</?(\w+)", inner)) == {"mark"}
+    assert 'value="&lt;b&gt;x"' in html  # the box shows what was typed, as text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from datetime import date, datetime, timedelta
 from urllib.parse import quote_plus, urlencode
 
@@ -13,7 +14,7 @@ from django.template import defaultfilters, defaulttags
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
@@ -21,6 +22,7 @@ from django.utils.translation import ngettext, pgettext
 from dashboard.calls.phone import display
 from dashboard.ops.local_cache import LocalCache
 from dashboard.ops.safe_cache import safe_cache
+from dashboard.text import fold_spans
 
 register = template.Library()
 
@@ -41,6 +43,48 @@ def duration(seconds: int | None) -> str:
 def phone(number: str) -> str:
     """Group an international number for reading ('+32 470 12 34 56'); leave others as sent."""
     return display(number or "")
+
+
+@register.filter
+def highlight(text: str, term: str) -> str:
+    """`text` with each match of the search `term` (what the provider was sent,
+    `CallFilter.search`) in a `<mark>`, everything else escaped; `text` unchanged (left to
+    autoescaping) when nothing matches. Digits match across a number's grouping
+    (`486398674` in `+32 486 39 86 74`); words match case- and accent-blind, as the
+    provider compares them. A term with LIKE wildcards (`%`, `_`) is left unmarked."""
+    text = "" if text is None else str(text)
+    if not term or not text or any(ch in term for ch in "%_\\"):
+        return text
+    return _highlight(text, str(term))
+
+
+_DIALLED = re.compile(r"\+?[0-9]+")
+
+
+@functools.lru_cache(maxsize=8192)
+def _highlight(text: str, term: str) -> str:
+    spans = _number_spans(text, term) if _DIALLED.fullmatch(term) else []
+    spans = spans or fold_spans(text, term)
+    if not spans:
+        return text
+    parts, at = [], 0
+    for start, end in spans:
+        parts += [escape(text[at:start]), "<mark>", escape(text[start:end]), "</mark>"]
+        at = end
+    parts.append(escape(text[at:]))
+    return mark_safe("".join(parts))  # noqa: S308 - every piece of text escaped above
+
+
+def _number_spans(text: str, term: str) -> list[tuple[int, int]]:
+    """Where the digits (and `+`) of `term` run through `text`, skipping its spaces,
+    dots and dashes."""
+    kept = [(i, ch) for i, ch in enumerate(text) if ch.isdigit() or ch == "+"]
+    compact = "".join(ch for _, ch in kept)
+    spans, at = [], compact.find(term)
+    while at != -1:
+        spans.append((kept[at][0], kept[at + len(term) - 1][0] + 1))
+        at = compact.find(term, at + len(term))
+    return spans
 
 
 @register.filter
