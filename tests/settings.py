@@ -7,6 +7,10 @@ environment select PostgreSQL and Redis for the services run (make test).
 
 import os
 
+# Hermetic: a developer's exported DJANGO_READ_DOT_ENV_FILE (as `make demo` uses) must not
+# pull the demo .env (DEMO_MODE=true, its secrets) into the tests, nor into the processes
+# they start, which inherit os.environ.
+os.environ.pop("DJANGO_READ_DOT_ENV_FILE", None)
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 # A fixed, valid Fernet key so encrypted fixtures are reproducible.
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "zDjOSIF0VYJ-MOU5G0lVzBKG2jS_Lds7Ba9dcHQ-Qhk=")
