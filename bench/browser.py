@@ -232,8 +232,8 @@ def start_dashboard(
         # One worker unless the cache is shared: a local-memory cache is per process.
         WEB_CONCURRENCY="1" if cache_url == "locmem" else env.get("WEB_CONCURRENCY", "2"),
     )
-    if cache_url != "locmem":
-        env["CACHE_URL"] = cache_url
+    # "locmem" is said, not left to the default (now the disk cache in DATA_DIR).
+    env["CACHE_URL"] = "locmemcache://bench" if cache_url == "locmem" else cache_url
 
     def manage(*args: str) -> str:
         done = subprocess.run(

@@ -132,9 +132,10 @@ class Stack:
             GUNICORN_BIND=f"127.0.0.1:{port}",
             BENCH_USERS=str(users),
         )
-        self.env.pop("CACHE_URL", None)
-        if self.cache_url != "locmem":
-            self.env["CACHE_URL"] = self.cache_url
+        # "locmem" is said, not left to the default (now the disk cache in DATA_DIR).
+        self.env["CACHE_URL"] = (
+            "locmemcache://bench" if self.cache_url == "locmem" else self.cache_url
+        )
         if self.workers:
             self.env["WEB_CONCURRENCY"] = str(self.workers)
         if self.threads:

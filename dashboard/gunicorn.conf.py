@@ -39,7 +39,8 @@ _created_metrics_dir = None
 
 
 def on_starting(server):
-    """Fail fast, with a sentence naming the setting, when the database is unreachable."""
+    """Fail fast, with a sentence naming the setting, when the database is unreachable or
+    DATA_DIR (the default cache's home) cannot be written."""
     global _created_metrics_dir
     # Before anything imports prometheus_client (check_or_exit loads Django, and so our
     # metrics): the client picks multiprocess mode at import, in this master and in the

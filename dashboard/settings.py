@@ -1,6 +1,6 @@
 """The one settings module. Every knob comes from the environment; see the README table.
 
-Defaults run a single process with SQLite and a local-memory cache and need no
+Defaults run on one machine with SQLite and a disk cache in DATA_DIR and need no
 configuration, except the two secrets, which are never defaulted: `make demo` writes
 them to a git-ignored `.env`, the test suite seeds test values (tests/settings.py).
 """
@@ -162,7 +162,10 @@ TEMPLATES = [
 def _database() -> dict:
     """DATABASE_URL, or SQLite in DATA_DIR; a malformed URL is reported by its name."""
     if "DATABASE_URL" not in env:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)  # SQLite creates the file, not its folder
+        try:
+            DATA_DIR.mkdir(parents=True, exist_ok=True)  # SQLite creates the file, not its folder
+        except OSError as exc:
+            raise _data_dir_unwritable(exc) from None
         return env.db_url_config(f"sqlite:///{DATA_DIR / 'dashboard.sqlite3'}")
     try:
         config = env.db("DATABASE_URL")
@@ -176,9 +179,24 @@ def _database() -> dict:
     return config
 
 
+def _data_dir_unwritable(exc: OSError) -> ImproperlyConfigured:
+    return ImproperlyConfigured(
+        f"DATA_DIR {DATA_DIR} cannot be written ({type(exc).__name__}: {exc.strerror or exc}); "
+        "make it writable by the user the server runs as, or point DATA_DIR elsewhere "
+        "(the default database lives there)."
+    )
+
+
 def _cache() -> dict:
+    """CACHE_URL, or diskcache in DATA_DIR: one cache for every worker of this machine."""
+    if not env.str("CACHE_URL", default="").strip():
+        # dashboard/ops/disk_cache.py says why diskcache, and what it changes.
+        return {
+            "BACKEND": "dashboard.ops.disk_cache.DiskCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
     try:
-        config = env.cache("CACHE_URL", default="locmemcache://calls-dashboard")
+        config = env.cache("CACHE_URL")
     except Exception as exc:
         raise ImproperlyConfigured(f"CACHE_URL is not a valid cache URL ({exc}).") from None
     if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
@@ -200,7 +218,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # login, and a Redis outage degrades caching without logging anyone out.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# Local memory by default; redis://host:6379/0 shares the cache between instances.
+# diskcache in DATA_DIR by default (every worker of this machine shares it);
+# redis://host:6379/0 shares it between machines.
 CACHES = {"default": _cache()}
 
 # AUTH

@@ -38,3 +38,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": f"/dev/shm/calls-dashboard-test-{os.getpid()}.sqlite3"
     }
+
+if os.environ.get("TEST_DISK_CACHE"):
+    # A disk store in a folder the test chose (tests/singleflight_worker.py's processes).
+    CACHES = {
+        "default": {
+            "BACKEND": "dashboard.ops.disk_cache.DiskCache",
+            "LOCATION": os.environ["TEST_DISK_CACHE"],
+        }
+    }
+elif not os.environ.get("CACHE_URL"):
+    # The in-process suite keeps one process's local memory (conftest empties it around
+    # every test), rather than a disk store in DATA_DIR shared by parallel runs. The disk
+    # cache itself is tested in a folder of each test's own (tests/test_disk_cache.py,
+    # tests/test_one_machine.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "calls-dashboard-tests",
+        }
+    }

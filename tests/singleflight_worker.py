@@ -2,9 +2,10 @@
 
     python -m tests.singleflight_worker BASE_URL THREADS API_KEY
 
-Runs with DJANGO_SETTINGS_MODULE=tests.settings and the CACHE_URL the test chose. Prints
-"ready", waits for a line on stdin, then fetches the same batch from THREADS threads at
-once through `fetch_batch` and prints one JSON object: the `source` of every answer.
+Runs with DJANGO_SETTINGS_MODULE=tests.settings and the CACHE_URL (or TEST_DISK_CACHE) the
+test chose. Prints "ready", waits for a line on stdin, then fetches the same batch from
+THREADS threads at once through `fetch_batch` and prints one JSON object: the `source` of
+every answer.
 """
 
 from __future__ import annotations

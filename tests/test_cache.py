@@ -282,12 +282,14 @@ def test_waiters_get_the_holders_error_without_calling_again(line, upstream):
 
 
 def start_workers(cache_url: str, base_url: str, count: int, threads: int, key: str) -> list:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "CACHE_URL": cache_url,
-        "LOG_LEVEL": "WARNING",
-    }
+    """`count` processes of THREADS fetchers each, sharing the cache at `cache_url`
+    (`disk:PATH`: the disk cache in PATH)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "LOG_LEVEL": "WARNING"}
+    if cache_url.startswith("disk:"):
+        env.pop("CACHE_URL", None)
+        env["TEST_DISK_CACHE"] = cache_url.removeprefix("disk:")
+    else:
+        env["CACHE_URL"] = cache_url
     workers = []
     for _ in range(count):
         worker = subprocess.Popen(

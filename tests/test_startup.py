@@ -110,3 +110,38 @@ def test_a_normal_start_and_stop_logs_no_error_line(tmp_path):
     assert returncode == 0, log
     assert "Booting worker" in log
     assert "[ERROR]" not in log and "Traceback" not in log, log
+
+
+def calls_dashboard_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("calls-dashboard:")]
+
+
+@pytest.mark.parametrize("database", ["elsewhere", "in DATA_DIR"])
+def test_a_data_dir_that_cannot_be_written_stops_the_server_with_one_sentence(tmp_path, database):
+    # A file where the folder should be: no one can create DATA_DIR, root included.
+    (tmp_path / "taken").write_text("a file, not a folder")
+    data_dir = tmp_path / "taken" / "data"
+    env = {"DATA_DIR": str(data_dir), "CACHE_URL": ""}
+    if database == "elsewhere":  # then the disk cache is what needs DATA_DIR
+        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    result = run_gunicorn(**env)
+    assert result.returncode != 0
+    (sentence,) = calls_dashboard_lines(result.stderr)
+    assert (
+        f"DATA_DIR {data_dir} cannot be written (NotADirectoryError: Not a directory)" in sentence
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_a_damaged_disk_cache_stops_the_server_saying_it_may_be_deleted(tmp_path):
+    shard = tmp_path / "cache" / "000"
+    shard.mkdir(parents=True)
+    (shard / "cache.db").write_bytes(b"not SQLite at all " * 500)
+    result = run_gunicorn(
+        DATA_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", CACHE_URL=""
+    )
+    assert result.returncode != 0
+    (sentence,) = calls_dashboard_lines(result.stderr)
+    assert f"The cache in {tmp_path / 'cache'} is damaged" in sentence
+    assert "delete that folder" in sentence
+    assert "Traceback" not in result.stderr

@@ -2,8 +2,8 @@
 
 `fetch_batch` returns a `Fetched` whatever happens upstream; errors are data, never
 exceptions, so views stay simple. Everything goes through Django's cache framework, so
-local memory (one process) and Redis (several instances) behave the same, with no
-branching on the backend:
+the default disk cache (every process of one machine) and Redis (several machines)
+behave the same, with no branching on the backend:
 
 - **Entries** are keyed by the line key's HMAC fingerprint, the kind and the provider's
   own normalised parameters (`build_params`), so every user who may see a line shares
@@ -18,7 +18,8 @@ branching on the backend:
   the error, without calling.
 - **Refresh** skips the fresh entry, at most once per line per CALLS_REFRESH_INTERVAL,
   and is single-flighted like any miss.
-- A broken cache (Redis down) degrades to "no cache" with a warning, never a 500.
+- A broken cache (Redis down, the disk store unwritable or corrupt) degrades to "no
+  cache" with a warning, never a 500.
 
 Stored values are the parsed `CallBatch` (no raw body, so never the echoed `apikey`)
 and plain numbers and codes; keys carry the fingerprint, never the key.
@@ -420,11 +421,11 @@ class _Flight:
         """Let go of our lock, deleting `also` in the same round trip."""
         doomed = list(also)
         if token is not None:
-            # In Redis, local memory and the database a lock lives at least its timeout
-            # (whole seconds, rounded up), so well within it the lock is still ours. Near
-            # or past it, another request's may be there now: only a lock holding our
-            # token goes. (Not atomic, and memcached's and the file cache's locks are
-            # looser; the worst case is one extra fetch.)
+            # In Redis, the disk cache, local memory and the database a lock lives at least
+            # its timeout (whole seconds, rounded up), so well within it the lock is still
+            # ours. Near or past it, another request's may be there now: only a lock
+            # holding our token goes. (Not atomic, and memcached's and the file cache's
+            # locks are looser; the worst case is one extra fetch.)
             surely_ours = time.monotonic() - self.locked_at < self.policy.lock_timeout - 1
             if surely_ours or _store.get(self.keys.lock) == token:
                 doomed.append(self.keys.lock)

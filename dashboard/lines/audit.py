@@ -21,7 +21,7 @@ from dashboard.ops.safe_cache import safe_cache
 # One access-log row per user, line and kind per this interval: enough to answer "who
 # read this line's calls, and when", without a database write on every page turn.
 ACCESS_LOG_INTERVAL = timedelta(minutes=5)
-# Throttle keys this process knows to be set, so a page turn skips the Redis round trip.
+# Throttle keys this process knows to be set, so a page turn skips the shared cache.
 _known_logged = LocalCache(max_entries=4096)
 COMMAND_LINE_ACTOR = "(command line)"
 
@@ -54,7 +54,7 @@ def record_line_access(request: HttpRequest, line: Line, kind: str) -> None:
     # cache.add is atomic: only the first request in the interval writes a row. The cache
     # key holds ids only, never anything derived from the API key.
     throttle_key = f"lines:access-log:{user.pk}:{line.pk}:{kind}"
-    if _known_logged.get(throttle_key):  # logged in this interval: no need to ask Redis
+    if _known_logged.get(throttle_key):  # logged in this interval: no need to ask the cache
         return
     interval = ACCESS_LOG_INTERVAL.total_seconds()
     # The shared key holds its own expiry (epoch seconds), so any process that finds it set

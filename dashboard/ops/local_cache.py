@@ -1,5 +1,5 @@
-"""Small per-process caches in front of the shared one, each saving a Redis round trip on
-a hot path (about a millisecond under load). Only for what cannot go stale in one process
+"""Small per-process caches in front of the shared one, each saving a round trip on a hot
+path (to Redis about a millisecond under load; to the disk cache tens of microseconds). Only for what cannot go stale in one process
 while another changes it: values that never change under their key, or a process's own
 record of something it did itself.
 """

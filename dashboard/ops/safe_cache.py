@@ -1,5 +1,6 @@
-"""Django's cache, made safe: a cache outage (Redis down) reads as "not cached" and logs
-one warning a minute, instead of turning every page into a 500."""
+"""Django's cache, made safe: a cache outage (Redis down; the disk store read-only, full or
+corrupt, raising OSError or sqlite3 errors) reads as "not cached" and logs one warning a
+minute per process, instead of turning every page into a 500."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class SafeCache:
 
     _warned_at = 0.0
     _warn_lock = threading.Lock()
-    WARN_EVERY = 60.0  # a down Redis must not write a warning per request
+    WARN_EVERY = 60.0  # a broken cache must not write a warning per request
 
     def get_many(self, keys: list[str]) -> dict[str, Any]:
         try:

@@ -213,7 +213,7 @@ def query(context, *args, **kwargs) -> str:
 
 # A fragment's key names everything it is rendered from (the release, the upstream answer
 # by its fetch time), so what is stored under a key never changes: each process keeps the
-# recent ones too, for as long as Redis does, and skips Redis for them. 50-100 KB each
+# recent ones too, for as long as the shared cache does, and skips it for them. 50-100 KB each
 # (50 or 100 rows): 128 of them, up to about 12 MB per process.
 _fragments_here = LocalCache(max_entries=128)
 
@@ -231,7 +231,7 @@ class _CachedFragmentNode(template.Node):
         key = f"fragment:{digest}"
         timeout = float(self.timeout.resolve(context))
         # `new`: the parts name an answer this very request fetched, so nothing can be
-        # stored under the key yet; looking would cost a round trip to Redis for nothing.
+        # stored under the key yet; looking would cost a cache round trip for nothing.
         new = self.new is not None and self.new.resolve(context)
         cached = None if new else _fragments_here.get(key) or safe_cache.get(key)
         if isinstance(cached, str):
