@@ -607,3 +607,24 @@ def test_a_post_to_a_read_view_is_a_405_and_asks_the_provider_nothing(
     assert (response.status_code, response["Allow"]) == (405, "GET, HEAD")
     assert demo_upstream.recorded() == []
     assert owner_client.head(target).status_code in (200, 302)
+
+
+def range_note(html: str) -> str:
+    """The status line above a table ("Showing 1–50 · newest first · Times in UTC")."""
+    note = re.search(r'<p class="range"[^>]*>(.*?)</p>', html, flags=re.S)[1]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", note)).split())
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("missed", "newest first · Times in UTC"), ("incoming", "Times in UTC")],
+)
+def test_an_empty_list_has_no_separator_before_its_first_note(owner_client, line, kind, expected):
+    response = owner_client.get(url(line, kind, "?q=nobody-has-this-name"))
+    assert rows(response.content.decode()) == []
+    assert range_note(response.content.decode()) == expected
+
+
+def test_a_full_list_separates_each_note(owner_client, line):
+    note = range_note(owner_client.get(url(line, "missed")).content.decode())
+    assert note == f"Showing 1–{DEFAULT_PER_PAGE} · newest first · Times in UTC"
