@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from django.test import Client
@@ -64,7 +65,7 @@ def test_the_owner_sees_who_opened_the_calls(owner_client, line, group_user):
     client.get(reverse("line-calls", args=[line.pk, "outgoing"]))
     html = owner_client.get(url(line)).content.decode()
     section = html.split("Who opened the calls", 1)[1]
-    assert "gabriel" in section and "outgoing" in section
+    assert "gabriel" in section and "Outgoing calls" in section
     assert "kept 90 days" in section
 
 
@@ -102,3 +103,21 @@ def test_the_admin_shows_lines_read_only_so_no_change_escapes_the_audit_trail(
     line.refresh_from_db()
     assert line.label == "Support phone"
     assert client.post(f"/admin/lines/line/{line.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def access_whats(html: str) -> list[str]:
+    """The "What" column of the "Who opened the calls" table, newest first."""
+    section = html.split("Who opened the calls", 1)[1] if "Who opened" in html else html
+    section = section.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [re.findall(r"<td>([^<]*)</td>", row)[-1] for row in section.split("<tr>")[1:]]
+
+
+def test_the_access_log_says_what_was_opened_in_words_not_codes(owner_client, line):
+    owner_client.get(reverse("line-calls", args=[line.pk, "missed"]))
+    owner_client.get(reverse("line-export", args=[line.pk, "missed"]))
+    owner_client.get(reverse("line-overview-content", args=[line.pk]))
+    english = owner_client.get(url(line)).content.decode()
+    assert access_whats(english) == ["Overview", "CSV export: Missed calls", "Missed calls"]
+    assert "export:missed" not in english
+    japanese = owner_client.get(url(line), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert access_whats(japanese) == ["概要", "CSV エクスポート: 不在着信の一覧", "不在着信の一覧"]

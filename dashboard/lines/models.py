@@ -205,3 +205,25 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.username} {self.line_label} {self.kind}"
+
+    @property
+    def kind_label(self) -> str:
+        """What was opened, in words ("CSV export: Missed calls"), not the stored code."""
+        code = self.kind.removeprefix("export:")
+        label = ACCESS_KINDS.get(code)
+        if label is None:  # a code of a later version, shown rather than hidden
+            return self.kind
+        if code != self.kind:
+            return _("CSV export: %(what)s") % {"what": label}
+        return str(label)
+
+
+# The codes `audit.record_line_access` stores, each as the screen's name.
+ACCESS_KINDS = {
+    "missed": _("Missed calls"),
+    "incoming": _("Incoming calls"),
+    "outgoing": _("Outgoing calls"),
+    "all": _("All calls"),
+    "caller": _("One caller's calls"),
+    "overview": _("Overview"),
+}
