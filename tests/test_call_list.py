@@ -628,3 +628,35 @@ def test_an_empty_list_has_no_separator_before_its_first_note(owner_client, line
 def test_a_full_list_separates_each_note(owner_client, line):
     note = range_note(owner_client.get(url(line, "missed")).content.decode())
     assert note == f"Showing 1–{DEFAULT_PER_PAGE} · newest first · Times in UTC"
+
+
+def switcher_links(html: str) -> dict[str, str]:
+    nav = html.split('class="line-switcher"', 1)[1].split("</nav>", 1)[0]
+    return {
+        label: unescape(href)
+        for href, label in re.findall(r'<a href="([^"]*)"[^>]*>([^<]+)</a>', nav)
+    }
+
+
+def test_switching_lines_keeps_the_tab_search_dates_and_sort_but_not_the_page(
+    owner_client, owner, line
+):
+    sales = make_line(owner, "demo-sales", "Sales mobile")
+    query = "?q=Zo%C3%AB&from=2026-11-01&to=2026-11-07&sort=name&dir=asc&page=2"
+    html = owner_client.get(url(line, "incoming", query)).content.decode()
+    assert switcher_links(html)["Sales mobile"] == url(
+        sales, "incoming", "?q=Zo%C3%AB&from=2026-11-01&to=2026-11-07&sort=name&dir=asc"
+    )
+
+
+def test_switching_lines_on_the_timeline_keeps_the_search_but_not_the_cursor(
+    owner_client, owner, line
+):
+    sales = make_line(owner, "demo-sales", "Sales mobile")
+    timeline = reverse("line-timeline", kwargs={"line_id": line.pk})
+    first = owner_client.get(timeline + "?from=2026-10-01").content.decode()
+    next_page = unescape(re.search(r'href="(\?[^"]*cursor=[^"]+)"', first)[1])
+    html = owner_client.get(timeline + next_page).content.decode()
+    assert 'rel="prev"' in html and 'rel="prev"' not in first  # past the first page
+    sales_timeline = reverse("line-timeline", kwargs={"line_id": sales.pk})
+    assert switcher_links(html)["Sales mobile"] == sales_timeline + "?from=2026-10-01"

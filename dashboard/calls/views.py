@@ -92,6 +92,12 @@ def _render_calls(request, line, kind, page, **extra) -> HttpResponse:
         "page": page,
         # Refresh and Try again reload this very view, page position included.
         "refresh_params": {**page.filter.params, **position, "refresh": "1"},
+        # Another line's same tab keeps the search, dates, sort and the follow-up view;
+        # not the page or cursor, which are positions in this line's list.
+        "switch_params": {
+            **{k: v for k, v in page.filter.params.items() if k != "page"},
+            **{k: v for k, v in position.items() if k == "followup"},
+        },
         "per_page_choices": PER_PAGE_CHOICES,
         "default_per_page": DEFAULT_PER_PAGE,
         "quick_ranges": quick_ranges(timezone.localdate()),

@@ -102,6 +102,20 @@
     if (failed) failed.hidden = false;
   });
 
+  // The line switcher keeps the view as it is now (htmx may have pushed another search or
+  // dates since the server wrote the links), minus this line's page and cursor positions.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".line-switcher a[href]");
+    if (!link) return;
+    var params = new URLSearchParams(window.location.search);
+    ["page", "cursor", "before", "scan", "refresh"].forEach(function (name) {
+      params.delete(name);
+    });
+    var url = new URL(link.href, window.location.href);
+    url.search = params.toString();
+    link.href = url.toString();
+  });
+
   // The language switcher returns to the page as it is now: htmx may have pushed another
   // URL (filters, page, sort) since the server wrote `next` into the form.
   document.addEventListener("submit", function (event) {
