@@ -660,3 +660,41 @@ def test_switching_lines_on_the_timeline_keeps_the_search_but_not_the_cursor(
     assert 'rel="prev"' in html and 'rel="prev"' not in first  # past the first page
     sales_timeline = reverse("line-timeline", kwargs={"line_id": sales.pk})
     assert switcher_links(html)["Sales mobile"] == sales_timeline + "?from=2026-10-01"
+
+
+# Cells and headers ----------------------------------------------------------------------
+
+
+def _header_and_cell_classes(html: str) -> tuple[list[str], list[list[str]]]:
+    head = html.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    headers = re.findall(r'<th scope="col" class="(col-[a-z]+)"', head)
+    cells = [re.findall(r'<td class="(col-[a-z]+)[ "]', row) for row in rows(html)]
+    return headers, cells
+
+
+FIRST = ["col-when", "col-number", "col-name"]
+TALK = ["col-duration", "col-location"]
+
+
+@pytest.mark.parametrize(
+    "screen, expected",
+    [
+        ("missed", [*FIRST, "col-followup"]),
+        ("missed?followup=open", [*FIRST, "col-followup"]),
+        ("incoming", [*FIRST, *TALK]),
+        ("outgoing", [*FIRST, *TALK]),
+        ("timeline", ["col-when", "col-kind", *FIRST[1:], *TALK, "col-followup"]),
+    ],
+)
+def test_every_row_has_one_cell_per_header_in_header_order(owner_client, line, screen, expected):
+    kind, _, query = screen.partition("?")
+    if kind == "timeline":
+        target = reverse("line-timeline", kwargs={"line_id": line.pk})
+    else:
+        target = url(line, kind, f"?{query}" if query else "")
+    response = owner_client.get(target)
+    assert response.status_code == 200
+    headers, cells = _header_and_cell_classes(response.content.decode())
+    assert headers == expected
+    assert cells, "the demo line has calls on every screen"
+    assert all(row == headers for row in cells), {tuple(row) for row in cells}
