@@ -200,3 +200,23 @@ def test_the_access_log_throttle_holds_across_workers(server, cookies, app_env):
             "SELECT count(*) FROM lines_accesslogentry WHERE kind = 'missed'"
         ).fetchone()
     assert logged == 1  # one row per user, line and kind per interval, whichever worker
+
+
+def test_the_refresh_interval_holds_across_workers(server, cookies, app_env, upstream):
+    app, _ = upstream
+    path = f"/lines/{app_env['TEST_LINE_ID']}/outgoing/?q=%2B31"
+    htmx = {"HX-Request": "true"}
+    app.clear_requests()
+    first, first_pid = get(server, cookies, path, **htmx)
+    refreshed, _ = get(server, cookies, f"{path}&refresh=1", **htmx)
+    assert first.status_code == refreshed.status_code == 200
+    assert app.calls_to("/call/outgoing/list/") == 2  # the view, then its one Refresh
+    # More presses within CALLS_REFRESH_INTERVAL, until one reaches the other worker.
+    for _ in range(200):
+        again, pid = get(server, cookies, f"{path}&refresh=1", **htmx)
+        assert again.status_code == 200
+        if pid != first_pid:
+            break
+    else:
+        pytest.fail(f"every request went to worker {first_pid}")
+    assert app.calls_to("/call/outgoing/list/") == 2
