@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.urls import reverse
 
 from tests.conftest import make_line
@@ -43,3 +45,37 @@ def test_staff_see_and_manage_every_line(client, owner, line, staff_user):
 
 def test_the_topbar_links_to_the_lines_page(owner_client, line):
     assert f'href="{URL}"' in owner_client.get(URL).content.decode()
+
+
+def status_cell(html: str, label: str) -> str:
+    """The key status shown in `label`'s row of the lines table."""
+    row = next(r for r in html.split("<tr>") if label in r)
+    return re.search(r'<span class="status status-[a-z]+">([^<]+)</span>', row)[1]
+
+
+def test_a_page_view_records_what_the_provider_said_about_the_key(owner_client, owner, line):
+    expired = make_line(owner, "demo-expired", "Old phone")
+    invalid = make_line(owner, "demo-invalid", "Broken key")
+    html = owner_client.get(URL).content.decode()
+    assert {status_cell(html, n) for n in ("Support phone", "Old phone", "Broken key")} == {
+        "Not checked yet"
+    }
+    for shown in (line, expired, invalid):
+        owner_client.get(reverse("line-calls", args=[shown.pk, "incoming"]))
+    html = owner_client.get(URL).content.decode()
+    assert status_cell(html, "Support phone") == "Valid"
+    assert status_cell(html, "Old phone") == "Subscription expired"
+    assert status_cell(html, "Broken key") == "Rejected"
+    expired.refresh_from_db()
+    assert expired.key_checked_at is not None
+
+
+def test_the_missed_tab_keeps_an_expired_subscription_expired_and_notes_the_check(
+    owner_client, owner
+):
+    expired = make_line(owner, "demo-expired", "Old phone")
+    expired.key_status = "expired"
+    expired.save()
+    owner_client.get(reverse("line-calls", args=[expired.pk, "missed"]) + "?page=9")
+    expired.refresh_from_db()
+    assert expired.key_status == "expired" and expired.key_checked_at is not None

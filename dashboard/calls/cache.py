@@ -45,6 +45,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from dashboard.lines import crypto
 from dashboard.lines.crypto import KeyDecryptionError
+from dashboard.lines.key_check import record_page_check
 from dashboard.lines.models import Line
 from dashboard.ops.metrics import BACKOFF_ACTIVATIONS, CACHE_RESULTS, SINGLE_FLIGHT_WAITS
 from dashboard.ops.requestlog import annotate, request_log_field, request_memo
@@ -205,7 +206,13 @@ def _observe(fetched: Fetched) -> None:
 @sensitive_variables()
 def _list_calls(line: Line, kind: CallKind, query: CallQuery) -> CallBatch:
     api_key = line.get_api_key()
-    return get_client().list_calls(api_key, kind, query)
+    try:
+        batch = get_client().list_calls(api_key, kind, query)
+    except UpstreamError as exc:
+        record_page_check(line, kind, exc)
+        raise
+    record_page_check(line, kind, None)
+    return batch
 
 
 # Stored shapes --------------------------------------------------------------------------

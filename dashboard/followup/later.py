@@ -23,6 +23,7 @@ from django.db import connections
 
 from dashboard.calls.cache import fetch_batch
 from dashboard.calls.phone import number_key
+from dashboard.lines.key_check import page_checks_written_here
 from dashboard.lines.models import Line
 from dashboard.smsmobileapi.records import Call, CallKind, CallQuery
 
@@ -91,7 +92,7 @@ class LaterContacts:
             return
         # Incoming and outgoing are independent upstream reads: on a cold cache, doing them
         # side by side halves the wait. copy_context keeps the request log's fields.
-        with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
+        with page_checks_written_here(), ThreadPoolExecutor(max_workers=len(kinds)) as pool:
             futures = [
                 pool.submit(contextvars.copy_context().run, self._read_kind_in_thread, kind, when)
                 for kind in kinds

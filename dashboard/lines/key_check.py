@@ -8,12 +8,17 @@ so asking it too would tell us nothing new.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from dashboard.lines.models import KeyStatus
+from dashboard.lines.models import KeyStatus, Line
 from dashboard.smsmobileapi import errors
 from dashboard.smsmobileapi.conf import get_client
 from dashboard.smsmobileapi.records import CallKind, CallQuery
@@ -86,3 +91,64 @@ def _result(status: KeyStatus, exc: errors.UpstreamError) -> KeyCheck:
     # Upstream error texts are ours (errors.py) and never hold the request URL or key.
     logger.info("key check: %s (%s)", status.value, exc.code)
     return KeyCheck(status, exc.code)
+
+
+# A page view's answer is recorded at most this often per line while the status holds:
+# the lines list shows a recent check without a database write per provider request.
+PAGE_CHECK_INTERVAL = timedelta(minutes=1)
+
+
+def record_page_check(line: Line, kind: CallKind, exc: errors.UpstreamError | None) -> None:
+    """Every provider request of a page checks the key: note what its answer says (in
+    `check_api_key`'s terms) as the line's last check. Answers that say nothing about the
+    key (timeouts, provider errors) leave the last check as it was."""
+    if exc is None:
+        if kind is CallKind.MISSED:
+            # Missed calls ignore the subscription: they confirm an accepted key only.
+            if line.key_status not in (KeyStatus.VALID, KeyStatus.EXPIRED):
+                return
+            status = KeyStatus(line.key_status)
+        else:
+            status = KeyStatus.VALID
+    elif isinstance(exc, errors.InvalidApiKey | errors.MissingApiKey):
+        status = KeyStatus.REJECTED
+    elif isinstance(exc, errors.SubscriptionExpired) and kind is not CallKind.MISSED:
+        status = KeyStatus.EXPIRED
+    else:
+        return
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.append((line, status))
+    else:
+        _write(line, status)
+
+
+def _write(line: Line, status: KeyStatus) -> None:
+    now = timezone.now()
+    checked = line.key_checked_at
+    if line.key_status == status and checked and now - checked < PAGE_CHECK_INTERVAL:
+        return
+    # An update of two fields (not save()): a concurrent edit of the line is not undone.
+    Line.objects.filter(pk=line.pk).update(key_status=status.value, key_checked_at=now)
+    line.key_status, line.key_checked_at = status.value, now
+
+
+# Checks noted by worker threads (they run in a copy of this context) wait here for the
+# thread that started them: a worker's own connection would contend with the request's
+# for the database (SQLite's one writer), and it closes when the worker ends.
+_deferred: ContextVar[list[tuple[Line, KeyStatus]] | None] = ContextVar(
+    "deferred_key_checks", default=None
+)
+
+
+@contextmanager
+def page_checks_written_here() -> Iterator[None]:
+    """Inside, `record_page_check` only notes; the notes are written when it ends."""
+    notes: list[tuple[Line, KeyStatus]] = []
+    token = _deferred.set(notes)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+        for line, status in notes:
+            _write(line, status)
