@@ -560,13 +560,15 @@ def measure_cost(args: argparse.Namespace, name: str, cache_url: str) -> dict[st
             for side, (url, _) in servers.items()
         }
 
-        with new_client(sessions[0], stack.app_url) as client:
-            weights = {
-                kind: row_weight(
-                    timed_get(client, calls_url(team_line, kind, per_page=50), htmx=True).body
-                )
-                for kind in ("missed", "incoming")
-            }
+        weights: dict[str, dict[str, Any]] = {}
+        for side, (url, _) in servers.items():
+            with new_client(sessions[0], url) as client:
+                weights[side] = {
+                    kind: row_weight(
+                        timed_get(client, calls_url(team_line, kind, per_page=50), htmx=True).body
+                    )
+                    for kind in ("missed", "incoming")
+                }
     finally:
         stack.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -578,7 +580,9 @@ def measure_cost(args: argparse.Namespace, name: str, cache_url: str) -> dict[st
         "mix_seconds": args.mix_duration,
         "mixes": mixes,
         "stampede": crowd,
-        "row_weight": weights,
+        "row_weight": weights["dashboard"],
+        # For scale: the plain proxy's bare table of the same rows.
+        "plain_proxy_row_weight": weights["plain_proxy"],
     }
 
 
@@ -634,8 +638,11 @@ def cost_verdicts(cost: list[dict[str, Any]]) -> list[Verdict]:
             )
         )
         for mix in CPU_TARGETS:
-            errors = install["mixes"][mix]["dashboard"]["errors"]
-            checks.append(exactly(f"{name}, {mix} mix: errors on the dashboard", errors, 0))
+            for side in ("dashboard", "plain_proxy"):
+                # Errors on the reference would make its CPU per request meaningless.
+                errors = install["mixes"][mix][side]["errors"]
+                where = side.replace("_", " ")
+                checks.append(exactly(f"{name}, {mix} mix: errors on the {where}", errors, 0))
     if cost:  # the markup does not depend on the cache: judged once, on the first install
         for kind, limit in ROW_TARGETS.items():
             weight = cost[0]["row_weight"][kind]
@@ -726,7 +733,12 @@ def cost_markdown(cost: list[dict[str, Any]]) -> list[str]:
                 f"**{w['bytes_per_row']:,.0f} B/row**"
                 for kind, w in install["row_weight"].items()
             )
-            + ".",
+            + " (the plain proxy's bare table: "
+            + "; ".join(
+                f"{kind} {w['bytes_per_row']:,.0f} B/row over {w['rows']} rows"
+                for kind, w in install.get("plain_proxy_row_weight", {}).items()
+            )
+            + ").",
             "",
         ]
     return out

@@ -225,6 +225,10 @@ def cost_fixture(team_ratio_cpu: float, calls: int) -> dict:
             "missed": {"html_bytes": 105_000, "rows": 50, "bytes_per_row": 2100.0},
             "incoming": {"html_bytes": 24_000, "rows": 50, "bytes_per_row": 480.0},
         },
+        "plain_proxy_row_weight": {
+            "missed": {"html_bytes": 9_000, "rows": 50, "bytes_per_row": 180.0},
+            "incoming": {"html_bytes": 10_000, "rows": 50, "bytes_per_row": 200.0},
+        },
     }
 
 
@@ -240,6 +244,12 @@ def test_cost_targets_are_computed_from_the_measured_figures():
     assert not failing[team].passed and failing[team].line().endswith("2.00x >= 8.00x")
     assert not failing[calls].passed and "3.90 calls <= 1.05 calls" in failing[calls].line()
     assert passing["default install: stampede of 50 makes 1 provider call"]
+    assert passing["default install, browse mix: errors on the plain proxy"]
+    broken = cost_fixture(9.0, 10)
+    broken["mixes"]["browse"]["plain_proxy"]["errors"] = 3
+    assert not {v.name: v.passed for v in cost_verdicts([broken])}[
+        "default install, browse mix: errors on the plain proxy"
+    ]
     assert not passing["missed tab, 50-row htmx partial: bytes per row"]
     assert passing["incoming tab, 50-row htmx partial: bytes per row"]
     assert (
@@ -255,6 +265,7 @@ def test_cost_targets_are_computed_from_the_measured_figures():
     markdown = "\n".join(cost_markdown([cost_fixture(9.0, 10)]))
     assert "team mix **9.00×**; browse mix **3.50×**" in markdown
     assert "missed 105,000 bytes / 50 rows = **2,100 B/row**" in markdown
+    assert "(the plain proxy's bare table: missed 180 B/row over 50 rows;" in markdown
     assert re.search(r"\| team +\| plain proxy +\| +100 \|", markdown)
 
 
