@@ -1092,10 +1092,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def commit() -> str:
-    done = subprocess.run(
-        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
-    )
-    return done.stdout.strip() or "?"
+    """The commit measured, "+changes" when the code differs from it (results aside)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "?"
+    own = [f":!bench/{name}" for name in ("results.json", "results.md", "browser-results.json")]
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", *own)
+    return f"{head}+changes" if changed else head
 
 
 def measure_latency(args: argparse.Namespace) -> dict[str, Any]:
