@@ -924,7 +924,12 @@ def to_markdown(results: dict[str, Any]) -> str:
         "# Benchmark results",
         "",
         f"Run {results['started_at']} (commit {results.get('commit', '?')}) on {m['cpu']}, "
-        f"{m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}.",
+        f"{m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}."
+        + (
+            f" Load average (1 min) {load['start']} at the start, {load['end']} at the end."
+            if (load := results.get("load_average", {})).get("end") is not None
+            else ""
+        ),
         "",
     ]
     if "cache_hit" in results:
@@ -1148,6 +1153,8 @@ def main(argv: list[str] | None = None) -> int:
         "commit": commit(),
         "machine": machine(),
         "quick": args.quick,
+        # Other work on the machine inflates every figure; the ratios are what to compare.
+        "load_average": {"start": round(os.getloadavg()[0], 2)},
     }
     if "latency" in args.parts:
         results.update(measure_latency(args))
@@ -1162,6 +1169,7 @@ def main(argv: list[str] | None = None) -> int:
         cost_args = argparse.Namespace(**{**vars(args), "stampede": args.cost_stampede})
         results["cost"] = [measure_cost(cost_args, name, url) for name, url in installs]
         checks += cost_verdicts(results["cost"])
+    results["load_average"]["end"] = round(os.getloadavg()[0], 2)
     results["verdicts"] = [{"name": v.name, "passed": v.passed, "line": v.line()} for v in checks]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
