@@ -309,17 +309,33 @@ def test_the_daily_chart_covers_empty_days(owner_client, owner):
 def test_an_upstream_refusal_is_shown_per_kind_and_not_cached(owner_client, owner, demo_upstream):
     expired = make_line(owner, "demo-expired")
     html = owner_client.get(content_url(expired), HTTP_HX_REQUEST="true").content.decode()
-    assert html.count('role="alert"') == 3  # incoming, outgoing, previous incoming
-    assert "Incoming:" in html and "Outgoing:" in html
-    assert '<p class="kpi-value num">—</p>' in html  # no rate from half the data
+    # One banner for the one problem (incoming, outgoing and the previous incoming all got
+    # it), naming the kinds it hit; no figures drawn from the calls that were read.
+    assert html.count('role="alert"') == 1
+    assert html.count("subscription for this line has expired") == 1
+    assert "(Incoming, Outgoing)" in html
+    assert "No figures for this range: the calls of Incoming, Outgoing could not be read" in html
+    assert 'class="kpi' not in html and "daily-chart" not in html and "0 calls" not in html
     first = len(demo_upstream.recorded())
     # The incomplete overview is not cached; the provider's refusal of the key is
     # remembered for the cache TTL (every viewer would get it again), until a Refresh.
     again = owner_client.get(content_url(expired), HTTP_HX_REQUEST="true").content.decode()
-    assert again.count('role="alert"') == 3
+    assert again.count('role="alert"') == 1
     assert len(demo_upstream.recorded()) == first
     owner_client.get(content_url(expired) + "&refresh=1", HTTP_HX_REQUEST="true")
     assert len(demo_upstream.recorded()) > first
+
+
+def test_a_failing_provider_is_one_banner_and_no_figures(owner_client, owner, demo_upstream):
+    failing = make_line(owner, "demo-failing")
+    html = owner_client.get(content_url(failing), HTTP_HX_REQUEST="true").content.decode()
+    # Five readings (three kinds, two previous) failed the same way: one banner.
+    assert html.count('role="alert"') == 1
+    assert html.count("SMSMobileAPI had an internal error. Try again in a minute.") == 1
+    assert "(Missed, Incoming, Outgoing)" in html
+    assert "0 calls" not in html and "Missed-call rate" not in html
+    assert "the calls of Missed, Incoming, Outgoing could not be read" in html
+    assert "refresh=1" in html  # the one action: read again
 
 
 def test_bad_dates_fall_back_to_the_default_range_with_a_message(owner_client, line):

@@ -271,6 +271,30 @@ class Overview:
         return [r for r in (*self.readings, *self.previous_readings) if r.error_message]
 
     @property
+    def problems(self) -> list[tuple[str, tuple[CallKind, ...]]]:
+        """Each distinct upstream message once, with the kinds it hit: one failing provider is
+        one banner, not one per kind and period."""
+        kinds: dict[str, list[CallKind]] = {}
+        for reading in self.errors:
+            hit = kinds.setdefault(reading.error_message, [])
+            if reading.kind not in hit:
+                hit.append(reading.kind)
+        return [(message, tuple(hit)) for message, hit in kinds.items()]
+
+    @property
+    def missing_kinds(self) -> list[CallKind]:
+        """Kinds of this period that could not be read: every figure would be wrong without them."""
+        return [r.kind for r in self.readings if r.error_message]
+
+    @property
+    def missing_labels(self) -> str:
+        return ", ".join(str(kind.label) for kind in self.missing_kinds)
+
+    @property
+    def previous_failed(self) -> bool:
+        return any(r.error_message for r in self.previous_readings)
+
+    @property
     def complete(self) -> bool:
         readings = (*self.readings, *self.previous_readings)
         return not self.errors and not any(r.stale for r in readings)

@@ -91,15 +91,22 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var note = document.getElementById("network-error");
     if (note && event.detail.successful) note.hidden = true;
-    var failed = document.getElementById("response-error");
-    if (failed && event.detail.successful) failed.hidden = true;
+    ["response-error", "server-error"].forEach(function (id) {
+      var failed = document.getElementById(id);
+      if (failed && event.detail.successful) failed.hidden = true;
+    });
   });
   // A 403/404/500 answer to an htmx request swaps nothing: say so instead of doing nothing.
-  document.addEventListener("htmx:responseError", function () {
+  // A 5xx is the dashboard's fault, not a removed view or changed access: say which.
+  document.addEventListener("htmx:responseError", function (event) {
     var region = document.getElementById("results");
     if (region) region.removeAttribute("aria-busy");
-    var failed = document.getElementById("response-error");
-    if (failed) failed.hidden = false;
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var shown = status >= 500 ? "server-error" : "response-error";
+    ["response-error", "server-error"].forEach(function (id) {
+      var note = document.getElementById(id);
+      if (note) note.hidden = id !== shown;
+    });
   });
 
   // The line switcher keeps the view as it is now (htmx may have pushed another search or

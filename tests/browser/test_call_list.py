@@ -276,3 +276,17 @@ def test_an_htmx_request_refused_by_the_server_shows_a_banner_not_silence(browse
     # The 404 is what the banner is about: htmx reports it on the console as well.
     browse.problems[:] = [p for p in browse.problems if "404" not in p and "responseError" not in p]
     browse.axe(page, "refused request banner")
+
+
+def test_an_htmx_500_says_the_dashboard_failed_not_that_access_changed(browse, owner, line):
+    page = browse.page(owner, path=f"/lines/{line.pk}/incoming/")
+    # The server's answer to the next htmx request is an internal error.
+    page.route(
+        re.compile(r".*/incoming/\?.*q=.*"), lambda route: route.fulfill(status=500, body="")
+    )
+    page.get_by_label("Search", exact=True).fill("+32")
+    banner = page.locator("#server-error")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("the dashboard had an internal error. Try again in a minute.")
+    expect(page.locator("#response-error")).to_be_hidden()
+    browse.problems[:] = [p for p in browse.problems if "500" not in p and "responseError" not in p]
