@@ -415,3 +415,21 @@ def test_a_chunk_with_a_malformed_row_is_not_taken_for_the_end_of_the_list():
     index = LaterContacts(fetch, "BE", max_chunks=1)
     # Only one chunk could be read and it was full: older calls cannot be judged.
     assert index.after(NUMBER, T0 - timedelta(days=1)).known is False
+
+
+def test_an_expired_subscription_is_explained_once_above_the_missed_table(owner_client, owner):
+    # demo-expired lists missed calls but refuses incoming/outgoing: no row can be checked.
+    expired = make_line(owner, "demo-expired")
+    for query in ("", "?followup=open"):
+        url = reverse("line-calls", kwargs={"line_id": expired.pk, "kind": "missed"}) + query
+        html = owner_client.get(url).content.decode()
+        note = "Whether these calls were answered later cannot be checked"
+        assert html.count(note) == 1
+        assert "the Incoming, Outgoing calls could not be read" in html
+        assert html.count("renew the subscription to see incoming and outgoing calls") == 1
+        assert html.index(note) < html.index("<table")
+
+
+def test_no_later_note_when_the_later_calls_were_read(owner_client, line):
+    html = owner_client.get(reverse("line-calls", kwargs={"line_id": line.pk, "kind": "missed"}))
+    assert "answered later cannot be checked" not in html.content.decode()

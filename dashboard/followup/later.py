@@ -25,6 +25,7 @@ from dashboard.calls.cache import fetch_batch
 from dashboard.calls.phone import number_key
 from dashboard.lines.key_check import page_checks_written_here
 from dashboard.lines.models import Line
+from dashboard.smsmobileapi.errors import UpstreamError
 from dashboard.smsmobileapi.records import Call, CallKind, CallQuery
 
 LATER_KINDS = (CallKind.INCOMING, CallKind.OUTGOING)
@@ -32,8 +33,8 @@ CHUNK = 200
 # 3 x 200 rows per kind: days to weeks of a busy support line.
 MAX_CHUNKS = 3
 
-# (the calls, how many rows the provider sent), or None when it failed.
-ChunkFetcher = Callable[[CallKind, int, int], tuple[Sequence[Call], int] | None]
+# (the calls, how many rows the provider sent), or the error (None if unknown) when it failed.
+ChunkFetcher = Callable[[CallKind, int, int], tuple[Sequence[Call], int] | UpstreamError | None]
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class LaterContacts:
         self._oldest: dict[CallKind, datetime | None] = dict.fromkeys(LATER_KINDS)
         self._done: dict[CallKind, bool] = dict.fromkeys(LATER_KINDS, False)
         self._chunks: dict[CallKind, int] = dict.fromkeys(LATER_KINDS, 0)
-        self._failed: set[CallKind] = set()
+        self._failed: dict[CallKind, UpstreamError | None] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -117,8 +118,8 @@ class LaterContacts:
     def _read_kind(self, kind: CallKind, when: datetime) -> None:
         while self._needs_reading(kind, when):
             fetched = self.fetch(kind, self._chunks[kind] * CHUNK, CHUNK)
-            if fetched is None:
-                self._failed.add(kind)
+            if fetched is None or isinstance(fetched, UpstreamError):
+                self._failed[kind] = fetched
                 return
             rows, sent = fetched
             self._chunks[kind] += 1
@@ -127,6 +128,11 @@ class LaterContacts:
                 self._oldest[kind] = min(c.started_at for c in rows)
             if sent < CHUNK:
                 self._done[kind] = True
+
+    @property
+    def failures(self) -> dict[CallKind, UpstreamError | None]:
+        """The kinds that could not be read so far, and why: every "not checked" row's cause."""
+        return dict(self._failed)
 
     def after(self, number: str, when: datetime) -> Later:
         """Was `number` called, or did it call and get answered, after `when`?"""
@@ -143,12 +149,14 @@ class LaterContacts:
 def upstream_fetcher(line: Line, *, refresh: bool = False) -> ChunkFetcher:
     """Chunks of the line's unfiltered, newest-first incoming/outgoing lists, via the cache."""
 
-    def fetch(kind: CallKind, offset: int, limit: int) -> tuple[Sequence[Call], int] | None:
+    def fetch(
+        kind: CallKind, offset: int, limit: int
+    ) -> tuple[Sequence[Call], int] | UpstreamError | None:
         fetched = fetch_batch(
             line, kind, CallQuery(offset=offset, limit=limit, tz_name="UTC"), refresh=refresh
         )
         if fetched.batch is None:
-            return None
+            return fetched.error
         return fetched.batch.calls, fetched.batch.sent
 
     return fetch

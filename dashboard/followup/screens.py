@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from dashboard.calls.filters import CallFilter
 from dashboard.calls.service import CallPage, fetch_calls
 from dashboard.calls.table import Column, columns_for
-from dashboard.followup.later import later_contacts
+from dashboard.followup.later import LaterContacts, later_contacts
 from dashboard.followup.scan import MAX_SCAN_OFFSET, OpenFilter, OpenPage, scan_open
 from dashboard.followup.state import followups_for
 from dashboard.lines.models import Line
@@ -41,10 +41,30 @@ def missed_with_followups(
             line, open_filter, request.time_zone, _scan_offset(request), later, refresh=refresh
         )
         context.update(followups=page.followups, followup_open=True, filter=open_filter)
+        context["later_unreadable"] = later_unreadable(later)
         return page, context
     page = fetch_calls(line, CallKind.MISSED, call_filter, request.time_zone, refresh=refresh)
     context["followups"] = followups_for(line, page.calls, later)
+    context["later_unreadable"] = later_unreadable(later)
     return page, context
+
+
+@dataclasses.dataclass(frozen=True)
+class LaterUnreadable:
+    """Why no row can say "answered later": stated once above the table, not per row."""
+
+    kinds: str  # the kinds' labels, e.g. "Incoming, Outgoing"
+    message: str  # the provider's error in plain words, e.g. the expired subscription
+
+
+def later_unreadable(later: LaterContacts) -> LaterUnreadable | None:
+    failures = later.failures
+    if not failures:
+        return None
+    messages = dict.fromkeys(str(e.user_message) for e in failures.values() if e is not None)
+    return LaterUnreadable(
+        kinds=", ".join(str(kind.label) for kind in failures), message=" ".join(messages)
+    )
 
 
 def _scan_offset(request: HttpRequest) -> int:
