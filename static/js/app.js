@@ -123,6 +123,17 @@
     link.href = url.toString();
   });
 
+  // The language applies as soon as it is chosen; its button is for pages without
+  // JavaScript. requestSubmit() goes through the submit listener below, like a click.
+  var languageForm = document.querySelector("form.lang-switcher");
+  if (languageForm) {
+    var languageButton = languageForm.querySelector("button[type=submit]");
+    if (languageButton) languageButton.hidden = true;
+    languageForm.addEventListener("change", function (event) {
+      if (event.target.name === "language") languageForm.requestSubmit();
+    });
+  }
+
   // The language switcher returns to the page as it is now: htmx may have pushed another
   // URL (filters, page, sort) since the server wrote `next` into the form.
   document.addEventListener("submit", function (event) {
