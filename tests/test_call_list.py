@@ -420,12 +420,13 @@ def test_bad_values_are_reported_next_to_the_filters(owner_client, line, demo_up
         url(line, "incoming", "?per_page=100000&from=2026-13-45&from=x&sort=zzz&page=0")
     ).content.decode()
     problems = re.findall(r'<p class="banner banner-warning" role="status">(.*?)</p>', html)
-    # One message per bad value, each naming its field as the filters label it.
+    # One message per bad value, in plain words: what was wrong and what is shown instead.
     assert problems == [
-        "From: Enter a valid date.",
-        "Sort by: Select a valid choice. zzz is not one of the available choices.",
-        "Page: Ensure this value is greater than or equal to 1.",
-        "Per page: Select a valid choice. 100000 is not one of the available choices.",
+        "The “From” date was not understood, so it was left out.",
+        "That sort order is not one the list knows; sorted by time instead.",
+        "The page number in the link was not understood (it goes from 1 to 10,000); "
+        "showing the first page.",
+        "A page shows 25, 50 or 100 calls; showing 50.",
     ]
     # …and the page is still served, with the defaults in place of the bad values.
     _, params = only_request(demo_upstream)
@@ -434,6 +435,16 @@ def test_bad_values_are_reported_next_to_the_filters(owner_client, line, demo_up
         "0",
         "call_date_ms",
     )
+
+
+def test_a_page_past_the_limit_is_said_in_plain_words(owner_client, line, demo_upstream):
+    html = owner_client.get(
+        url(line, "missed", "?page=10001&dir=up&to=1999-01-01")
+    ).content.decode()
+    assert "Ensure this value" not in html and "page:" not in html.lower()
+    assert "The page number in the link was not understood (it goes from 1 to 10,000)" in html
+    assert "The order in the link was not understood; showing newest first." in html
+    assert "Dates before 2000 are not supported." in html
 
 
 def test_swapped_dates_are_swapped_and_said(owner_client, line, demo_upstream):

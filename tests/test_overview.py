@@ -341,7 +341,10 @@ def test_a_failing_provider_is_one_banner_and_no_figures(owner_client, owner, de
 def test_bad_dates_fall_back_to_the_default_range_with_a_message(owner_client, line):
     response = owner_client.get(overview_url(line, "?from=yesterday&to=2026-13-45"))
     assert response.status_code == 200
-    assert "Enter a valid date." in response.content.decode()
+    html = response.content.decode()
+    assert "The “From” date was not understood, so it was left out." in html
+    assert "The “To” date was not understood, so it was left out." in html
+    assert "Enter a valid date." not in html
 
 
 def test_a_range_longer_than_a_year_is_shortened_and_said(owner_client, line, demo_upstream):

@@ -160,10 +160,8 @@ class CallFilterForm(forms.Form):
         self.is_valid()
         data = {name: value for name, value in self.cleaned_data.items()}
         problems: list[str] = []
-        for name, field_errors in self.errors.items():
-            label = self.fields[name].label
-            for error in field_errors:
-                problems.append(f"{label}: {error}")
+        for name, field_errors in self.errors.as_data().items():
+            problems.extend(_plain_problem(name, error) for error in field_errors)
             data.pop(name, None)
         raw_q = self.data.get("q") or ""
         if len(raw_q) > MAX_SEARCH_LENGTH:
@@ -183,6 +181,29 @@ class CallFilterForm(forms.Form):
             region=self.region,
             problems=tuple(problems),
         )
+
+
+def _plain_problem(name: str, error: forms.ValidationError) -> str:
+    """A bad value in the link, said as what happened instead of a form-field error."""
+    if name in ("date_from", "date_to"):
+        if error.code == "invalid":  # Django's own "Enter a valid date."
+            if name == "date_from":
+                return str(_("The “From” date was not understood, so it was left out."))
+            return str(_("The “To” date was not understood, so it was left out."))
+        return " ".join(error.messages)  # ours: already a sentence ("Dates before 2000…")
+    return str(
+        {
+            "sort": _("That sort order is not one the list knows; sorted by time instead."),
+            "dir": _("The order in the link was not understood; showing newest first."),
+            "page": _(
+                "The page number in the link was not understood (it goes from 1 to "
+                "%(max)s); showing the first page."
+            )
+            % {"max": f"{MAX_PAGE:,}"},
+            "per_page": _("A page shows 25, 50 or 100 calls; showing %(n)d.")
+            % {"n": DEFAULT_PER_PAGE},
+        }.get(name, " ".join(error.messages))
+    )
 
 
 def quick_ranges(today: date) -> list[tuple[str, date | None, date | None]]:
