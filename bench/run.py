@@ -574,7 +574,7 @@ def measure_cost(args: argparse.Namespace, name: str, cache_url: str) -> dict[st
         shutil.rmtree(tmp, ignore_errors=True)
     return {
         "name": name,
-        "cache": cache_url if cache_url == "locmem" else cache_url.split("://")[0],
+        "cache": cache_label(cache_url),
         "server": f"{COST_WORKERS} workers x {COST_THREADS} threads (gthread)",
         "users": COST_USERS,
         "mix_seconds": args.mix_duration,
@@ -584,6 +584,11 @@ def measure_cost(args: argparse.Namespace, name: str, cache_url: str) -> dict[st
         # For scale: the plain proxy's bare table of the same rows.
         "plain_proxy_row_weight": weights["plain_proxy"],
     }
+
+
+def cache_label(cache_url: str) -> str:
+    """ "locmem" stands for no CACHE_URL: the settings' default, whatever it is today."""
+    return "default (no CACHE_URL)" if cache_url == "locmem" else cache_url.split("://")[0]
 
 
 def cpu_ratio(mix: dict[str, Any]) -> float:
@@ -1137,7 +1142,7 @@ def measure_latency(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "config": {
             "latency_s": args.latency,
-            "cache": cache_url if cache_url == "locmem" else cache_url.split("://")[0],
+            "cache": cache_label(cache_url),
             "server": f"{server_workers} workers x {threads} threads (gthread)",
             "duration_per_level_s": args.duration,
         },
