@@ -113,8 +113,9 @@ def test_each_sortable_column_reaches_the_provider(
     owner_client, line, demo_upstream, sort, upstream
 ):
     owner_client.get(url(line, "outgoing", f"?sort={sort}&dir=asc"))
-    _, params = only_request(demo_upstream)
-    assert (params["sort_by"], params["sort_dir"]) == (upstream, "asc")
+    # Name and location first look for where the empty values end (they go last).
+    asked = {(r.params["sort_by"], r.params["sort_dir"]) for r in demo_upstream.recorded()}
+    assert asked == {(upstream, "asc")}
 
 
 def test_missed_calls_show_newest_first_and_no_sort_links(owner_client, line, demo_upstream):
@@ -709,3 +710,43 @@ def test_every_row_has_one_cell_per_header_in_header_order(owner_client, line, s
     assert headers == expected
     assert cells, "the demo line has calls on every screen"
     assert all(row == headers for row in cells), {tuple(row) for row in cells}
+
+
+def every_page(owner_client, line, kind: str, query: str) -> list[str]:
+    """The Name (or Location) cell of every row, page after page."""
+    cells, page = [], 1
+    while True:
+        html = owner_client.get(url(line, kind, f"{query}&per_page=100&page={page}")).content
+        found = rows(html.decode())
+        cells += found
+        if 'rel="next"' not in html.decode() or not found:
+            return cells
+        page += 1
+
+
+@pytest.mark.parametrize(
+    ("sort", "cell", "empty"),
+    [("name", "col-name", "Unknown"), ("location", "col-location", "—")],
+)
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_empty_names_and_locations_go_last_in_both_directions(
+    owner_client, line, sort, cell, empty, direction
+):
+    listed = every_page(owner_client, line, "incoming", f"?sort={sort}&dir={direction}")
+    names = [
+        " ".join(
+            unescape(
+                re.sub(
+                    r"<[^>]+>",
+                    " ",
+                    re.search(rf'<td class="{cell}[^"]*"[^>]*>(.*?)</td>', row, flags=re.S)[1],
+                )
+            ).split()
+        )
+        for row in listed
+    ]
+    known = [n for n in names if n != empty]
+    assert known and len(known) < len(names)  # both kinds of row are there
+    assert names[: len(known)] == known  # every empty one after every named one
+    assert len(set(listed)) == len(listed)  # nothing repeated across pages
+    assert len(listed) == len(every_page(owner_client, line, "incoming", "?sort=date"))

@@ -20,14 +20,16 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
-from dashboard.calls.cache import Fetched, fetch_batch
+from dashboard.calls.cache import Fetched, fetch_batch, oldest
 from dashboard.lines.models import Line
 from dashboard.smsmobileapi.client import day_bounds_ms, provider_days
-from dashboard.smsmobileapi.records import Call, CallBatch, CallKind, CallQuery
+from dashboard.smsmobileapi.records import Call, CallBatch, CallKind, CallQuery, SortField
 
 HEAD_CHUNK = 100  # rows per head-scan request (a day's sliver of a busy line)
 MAX_HEAD_CHUNKS = 20  # past 2,000 rows in the sliver, the list starts where the scan stopped
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Text columns whose empty values ("Unknown", "—") go last in both directions.
+_TEXT_SORTS = {SortField.NAME: "name", SortField.LOCATION: "location"}
 
 
 def call_ms(call: Call) -> int:
@@ -64,6 +66,15 @@ class ExactList:
         self._head: int | None = None if self.trims_head else 0
         self._head_failure: Fetched | None = None
         self._chunks: dict[int, Fetched] = {}
+        # The provider sorts empty text first when ascending (SQL's NULL and '' are lowest)
+        # and last when descending. Ascending, the list is read as the provider's from its
+        # first non-empty row, then its descending list from the same position: empties
+        # sit at the same offsets at the end of both (only sortable kinds, never trimmed).
+        self.empties_last = (
+            query.sort in _TEXT_SORTS and not query.descending and kind.sortable and not self.trims
+        )
+        self._empties: int | None = None
+        self._empties_unknown = False
 
     @property
     def trims(self) -> bool:
@@ -72,6 +83,8 @@ class ExactList:
     def fetch(self, offset: int, limit: int) -> Fetched:
         """The rows at [offset, offset + limit) of the exact list, as a `Fetched` whose
         batch holds only those rows; a short batch means the list ends there."""
+        if self.empties_last:
+            return self._empties_last(offset, limit)
         if not self.trims:
             return self._get(offset, limit)
         head = self.head()
@@ -109,6 +122,65 @@ class ExactList:
                 break
         self._head = offset
         return self._head
+
+    def _empties_last(self, offset: int, limit: int) -> Fetched:
+        empties = self._leading_empties()
+        if isinstance(empties, Fetched):
+            return empties
+        if empties is None:  # too many to find: the provider's own order
+            return self._get(offset, limit)
+        asc = self._get(empties + offset, limit)
+        if asc.batch is None or asc.batch.sent >= limit:
+            return asc
+        # The non-empty values end inside this slice: the empty ones follow, read from the
+        # descending list at the same positions.
+        start = offset + asc.batch.sent
+        desc = fetch_batch(
+            self.line,
+            self.kind,
+            self.query.replace(offset=start, limit=limit - asc.batch.sent, descending=True),
+            refresh=self.refresh,
+        )
+        if desc.batch is None:
+            return desc
+        field = _TEXT_SORTS[self.query.sort]
+        tail = tuple(c for c in desc.batch.calls if not getattr(c, field).strip())
+        batch = CallBatch(
+            kind=asc.batch.kind,
+            calls=asc.batch.calls + tail,
+            offset=offset,
+            limit=limit,
+            skipped_rows=asc.batch.skipped_rows + desc.batch.sent - len(tail),
+        )
+        return dataclasses.replace(
+            asc,
+            batch=batch,
+            fetched_at=oldest(asc.fetched_at, desc.fetched_at),
+            stale=asc.stale or desc.stale,
+            error=asc.error or desc.error,
+        )
+
+    def _leading_empties(self) -> int | Fetched | None:
+        """How many rows with an empty value the provider's ascending list starts with
+        (a failed read comes back as it is). Past the scan's cap, the provider's order."""
+        if self._empties is not None or self._empties_unknown:
+            return self._empties
+        field = _TEXT_SORTS[self.query.sort]
+        offset = 0
+        for _chunk in range(MAX_HEAD_CHUNKS):
+            fetched = self._get(offset, HEAD_CHUNK)
+            if fetched.batch is None:
+                return fetched
+            for i, call in enumerate(fetched.batch.calls):
+                if getattr(call, field).strip():
+                    self._empties = offset + i
+                    return self._empties
+            offset += fetched.batch.sent
+            if fetched.batch.sent < HEAD_CHUNK:
+                self._empties = offset  # every value is empty
+                return offset
+        self._empties_unknown = True
+        return None
 
     def _get(self, offset: int, limit: int) -> Fetched:
         query = self.query.replace(offset=offset, limit=limit)
