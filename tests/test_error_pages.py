@@ -69,3 +69,17 @@ def test_error_pages_are_translated(name, settings):
         html = loader.get_template(name).render()
     assert "Page not found" not in html and "Access denied" not in html
     assert "Something went wrong" not in html
+
+
+def test_every_passing_provider_error_words_its_retry_the_same_way():
+    from dashboard.smsmobileapi import errors
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    transient = [e for e in subclasses(errors.UpstreamError) if e.transient]
+    assert errors.RateLimited in transient
+    for error in transient:
+        assert str(error.user_message).endswith("Try again in a minute."), error

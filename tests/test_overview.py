@@ -314,6 +314,7 @@ def test_an_upstream_refusal_is_shown_per_kind_and_not_cached(owner_client, owne
     assert html.count('role="alert"') == 1
     assert html.count("subscription for this line has expired") == 1
     assert "(Incoming, Outgoing)" in html
+    assert ">Try again</a>" not in html  # retrying does not renew a subscription
     assert "No figures for this range: the calls of Incoming, Outgoing could not be read" in html
     assert 'class="kpi' not in html and "daily-chart" not in html and "0 calls" not in html
     first = len(demo_upstream.recorded())
@@ -335,7 +336,8 @@ def test_a_failing_provider_is_one_banner_and_no_figures(owner_client, owner, de
     assert "(Missed, Incoming, Outgoing)" in html
     assert "0 calls" not in html and "Missed-call rate" not in html
     assert "the calls of Missed, Incoming, Outgoing could not be read" in html
-    assert "refresh=1" in html  # the one action: read again
+    # The one action that helps, worded as on the tabs.
+    assert re.search(r'<a class="button" href="[^"]*refresh=1"[^>]*>Try again</a>', html)
 
 
 def test_bad_dates_fall_back_to_the_default_range_with_a_message(owner_client, line):

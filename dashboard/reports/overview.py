@@ -230,6 +230,7 @@ class KindReading:
     truncated: bool
     error_message: str = ""  # the upstream error's user message, already a plain string
     stale: bool = False  # partly from the stale cache: shown, but not cached as an overview
+    transient: bool = False  # the error may pass: the banner offers "Try again"
 
 
 @dataclass(frozen=True)
@@ -271,15 +272,19 @@ class Overview:
         return [r for r in (*self.readings, *self.previous_readings) if r.error_message]
 
     @property
-    def problems(self) -> list[tuple[str, tuple[CallKind, ...]]]:
-        """Each distinct upstream message once, with the kinds it hit: one failing provider is
-        one banner, not one per kind and period."""
+    def problems(self) -> list[tuple[str, tuple[CallKind, ...], bool]]:
+        """Each distinct upstream message once, with the kinds it hit and whether trying again
+        may help: one failing provider is one banner, not one per kind and period."""
         kinds: dict[str, list[CallKind]] = {}
+        transient: dict[str, bool] = {}
         for reading in self.errors:
             hit = kinds.setdefault(reading.error_message, [])
             if reading.kind not in hit:
                 hit.append(reading.kind)
-        return [(message, tuple(hit)) for message, hit in kinds.items()]
+            transient[reading.error_message] = transient.get(reading.error_message) or (
+                reading.transient
+            )
+        return [(message, tuple(hit), transient[message]) for message, hit in kinds.items()]
 
     @property
     def missing_kinds(self) -> list[CallKind]:

@@ -52,6 +52,7 @@ def _read(
                 truncated=reader.truncated,
                 error_message=str(reader.error.user_message) if reader.error else "",
                 stale=reader.stale,
+                transient=bool(reader.error and reader.error.transient),
             )
         )
     return calls, tuple(readings)

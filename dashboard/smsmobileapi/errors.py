@@ -13,7 +13,7 @@ class UpstreamError(Exception):
     """Base class. `code` is stable (logs, metrics, tests); `user_message` is for people."""
 
     code = "upstream_error"
-    user_message = _("SMSMobileAPI returned an error.")
+    user_message = _("SMSMobileAPI returned an error. Try again in a minute.")
     # Whether serving an older cached answer makes sense (the provider is unwell, not the key).
     transient = True
 
@@ -56,7 +56,7 @@ class ProviderServerError(UpstreamError):
 
 class RateLimited(UpstreamError):
     code = "rate_limited"
-    user_message = _("SMSMobileAPI asked us to slow down. Try again shortly.")
+    user_message = _("SMSMobileAPI asked us to slow down. Try again in a minute.")
 
     def __init__(
         self, detail: str = "", *, status: int | None = 429, retry_after: float | None = None
@@ -86,7 +86,7 @@ class UnexpectedShape(UpstreamError):
     """JSON, but not the shape the contract describes."""
 
     code = "unexpected_shape"
-    user_message = _("SMSMobileAPI sent an answer in an unexpected format.")
+    user_message = _("SMSMobileAPI sent an answer in an unexpected format. Try again in a minute.")
 
 
 ERROR_TYPES: tuple[type[UpstreamError], ...] = (
