@@ -290,3 +290,21 @@ def test_an_htmx_500_says_the_dashboard_failed_not_that_access_changed(browse, o
     expect(banner).to_contain_text("the dashboard had an internal error. Try again in a minute.")
     expect(page.locator("#response-error")).to_be_hidden()
     browse.problems[:] = [p for p in browse.problems if "500" not in p and "responseError" not in p]
+
+
+def test_switching_lines_keeps_a_search_typed_after_the_page_loaded(
+    browse, owner, line, sales_line
+):
+    page = browse.page(owner, path=f"/lines/{line.pk}/incoming/")
+    term = first_name_word(page)
+    with htmx_response(page):
+        page.get_by_label("Search", exact=True).fill(term)
+    wait_settled(page)
+    assert query(page).get("q") == term
+
+    page.locator(".line-switcher summary").click()
+    with page.expect_navigation():
+        page.locator(".line-switcher a", has_text="Sales mobile").click()
+    assert page.url.split("?")[0].endswith(f"/lines/{sales_line.pk}/incoming/")
+    assert query(page).get("q") == term
+    expect(page.get_by_label("Search", exact=True)).to_have_value(term)
