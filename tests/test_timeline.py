@@ -216,7 +216,10 @@ def test_htmx_gets_only_the_results(owner_client, line):
 def test_a_kind_that_fails_is_named_and_the_others_still_show(owner_client, owner):
     expired = make_line(owner, "demo-expired")
     html = owner_client.get(url(expired)).content.decode()
-    assert "Incoming calls could not be loaded" in html
+    # Incoming and outgoing fail the same way: one banner naming both, the message once.
+    assert html.count('data-error="api_expired"') == 1
+    assert "Incoming, Outgoing calls could not be loaded" in html
+    assert html.count("subscription for this line has expired") == 1
     assert set(row_kinds(html)) == {"missed"}
 
 

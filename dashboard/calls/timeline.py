@@ -203,8 +203,16 @@ class TimelinePage:
         return None
 
     @property
-    def partial_errors(self) -> list[tuple[CallKind, UpstreamError]]:
-        return [] if self.error else list(self.errors.items())
+    def partial_errors(self) -> list[tuple[str, UpstreamError]]:
+        """(the kinds' labels, the error) once per distinct problem: an expired subscription
+        refusing incoming and outgoing is one banner, not two saying the same."""
+        if self.error:
+            return []
+        grouped: dict[str, tuple[list[str], UpstreamError]] = {}
+        for kind, error in self.errors.items():
+            labels = grouped.setdefault(str(error.user_message), ([], error))[0]
+            labels.append(str(kind.label))
+        return [(", ".join(labels), error) for labels, error in grouped.values()]
 
 
 class _CachedFetcher:
