@@ -433,3 +433,11 @@ def test_an_expired_subscription_is_explained_once_above_the_missed_table(owner_
 def test_no_later_note_when_the_later_calls_were_read(owner_client, line):
     html = owner_client.get(reverse("line-calls", kwargs={"line_id": line.pk, "kind": "missed"}))
     assert "answered later cannot be checked" not in html.content.decode()
+
+
+def test_a_failing_provider_is_one_banner_on_the_missed_tab(owner_client, owner):
+    failing = make_line(owner, "demo-failing")
+    html = owner_client.get(reverse("line-calls", kwargs={"line_id": failing.pk, "kind": "missed"}))
+    html = html.content.decode()
+    assert html.count("SMSMobileAPI had an internal error. Try again in a minute.") == 1
+    assert "answered later cannot be checked" not in html
