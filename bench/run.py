@@ -132,10 +132,13 @@ class Stack:
             GUNICORN_BIND=f"127.0.0.1:{port}",
             BENCH_USERS=str(users),
         )
-        # "locmem" is said, not left to the default (now the disk cache in DATA_DIR).
-        self.env["CACHE_URL"] = (
-            "locmemcache://bench" if self.cache_url == "locmem" else self.cache_url
-        )
+        # "locmem" is said, not left to the default (now the disk cache in DATA_DIR);
+        # "default" leaves CACHE_URL unset: the default install, whatever its cache is.
+        self.env.pop("CACHE_URL", None)
+        if self.cache_url != "default":
+            self.env["CACHE_URL"] = (
+                "locmemcache://bench" if self.cache_url == "locmem" else self.cache_url
+            )
         if self.workers:
             self.env["WEB_CONCURRENCY"] = str(self.workers)
         if self.threads:
@@ -512,7 +515,7 @@ MIXES = {
 
 
 def measure_cost(args: argparse.Namespace, name: str, cache_url: str) -> dict[str, Any]:
-    """One install (`cache_url`; "locmem" = no CACHE_URL): both mixes on the dashboard and
+    """One install (`cache_url`; "default" = no CACHE_URL): both mixes on the dashboard and
     on the plain proxy, then the stampede and the row weights, all on one fake provider."""
     tmp = Path(tempfile.mkdtemp(prefix="calls-bench-cost-"))
     stack = Stack(
@@ -587,8 +590,10 @@ def measure_cost(args: argparse.Namespace, name: str, cache_url: str) -> dict[st
 
 
 def cache_label(cache_url: str) -> str:
-    """ "locmem" stands for no CACHE_URL: the settings' default, whatever it is today."""
-    return "default (no CACHE_URL)" if cache_url == "locmem" else cache_url.split("://")[0]
+    """ "default" stands for no CACHE_URL: the settings' default, whatever it is today."""
+    if cache_url == "default":
+        return "default (no CACHE_URL)"
+    return cache_url if cache_url == "locmem" else cache_url.split("://")[0]
 
 
 def cpu_ratio(mix: dict[str, Any]) -> float:
@@ -1166,7 +1171,7 @@ def main(argv: list[str] | None = None) -> int:
     checks = verdicts(results) if "cache_hit" in results else []
     if "cost" in args.parts:
         redis_url = args.cache_url or (REDIS_DEFAULT if redis_reachable(REDIS_DEFAULT) else "")
-        installs = [("default install (no CACHE_URL)", "locmem")]
+        installs = [("default install (no CACHE_URL)", "default")]
         if redis_url.startswith("redis") and redis_reachable(redis_url):
             installs.append(("Redis (CACHE_URL)", redis_url))
         else:
