@@ -53,7 +53,8 @@ def test_marking_a_missed_call_stores_it_by_number_and_time_and_returns_the_cell
     response = post_mark(owner_client, line, "called_back", note="Left a voicemail")
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.startswith('<div class="followup')  # the cell alone, swapped in place
+    assert "<td" not in html and "<html" not in html  # the cell's content, swapped in place
+    assert response["X-Followup-Cell"] == "1"
     assert "Called back" in html and "by olivia" in html and "Left a voicemail" in html
     mark = FollowUpMark.objects.get()
     assert (mark.line, mark.number, mark.called_at, mark.status) == (
@@ -134,7 +135,9 @@ def test_strangers_and_anonymous_users_cannot_mark(client, line, stranger):
 def test_marking_needs_a_post_with_a_csrf_token(line, owner):
     client = Client(enforce_csrf_checks=True)
     client.force_login(owner)
-    assert client.get(mark_url(line)).status_code == 405
+    missing = client.get(mark_url(line))  # the mark screen needs a call to name
+    assert missing.status_code == 400
+    assert "This missed call could not be found" in missing.content.decode()
     assert post_mark(client, line, "handled").status_code == 403
     with provider(one_missed()):
         page = client.get(missed_url(line)).content.decode()
@@ -154,6 +157,79 @@ def test_without_javascript_the_form_posts_and_returns_to_the_page(owner_client,
     assert response.status_code == 302 and response["Location"] == back
     evil = post_mark(owner_client, line, "handled", htmx=False, next="https://evil.example/")
     assert evil["Location"] == missed_url(line)
+
+
+# The mark screen: one dialog for the table, a page of its own without JavaScript -------------
+
+
+def row_mark_link(html: str) -> str:
+    return re.search(r'<a class="mark" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+
+
+def test_a_row_links_to_the_mark_screen_of_its_call_with_nothing_chosen(owner_client, line):
+    with provider(one_missed()):
+        link = row_mark_link(owner_client.get(missed_url(line, "?q=0470")).content.decode())
+        page = owner_client.get(
+            link, HTTP_REFERER="http://testserver" + missed_url(line, "?q=0470")
+        )
+    html = page.content.decode()
+    assert page.status_code == 200 and "<html" in html  # the whole page without JavaScript
+    assert 'name="number" value="+32470123456"' in html
+    assert f'name="called_at" value="{T0.isoformat()}"' in html
+    assert " checked" not in html  # an accidental Save records nothing
+    # Save and Cancel go back to the list it was opened from, search included.
+    assert f'name="next" value="http://testserver{missed_url(line, "?q=0470")}"' in html
+
+
+def test_with_htmx_the_mark_screen_is_the_dialog_content_and_shows_the_current_mark(
+    owner_client, line
+):
+    post_mark(owner_client, line, "handled", note="Refund sent")
+    with provider(one_missed()):
+        link = row_mark_link(owner_client.get(missed_url(line)).content.decode())
+        html = owner_client.get(link, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in html and 'id="followup-dialog-title"' in html
+    assert 'value="handled" checked' in html and 'value="Refund sent"' in html
+    assert "by olivia" in html  # the history
+
+
+def test_saving_without_choosing_keeps_the_note_and_asks_again(owner_client, line):
+    response = post_mark(owner_client, line, "", note="Rang twice", htmx=False)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Choose what happened to this call." in html and 'value="Rang twice"' in html
+    assert FollowUpMark.objects.count() == 0
+
+
+@pytest.mark.parametrize("query", ["", "?n=0470123456", "?n=0470123456&at=soon", "?at=1&n=x"])
+def test_a_mark_link_without_a_call_says_so(owner_client, line, query):
+    response = owner_client.get(mark_url(line) + query)
+    assert response.status_code == 400
+    assert "This missed call could not be found" in response.content.decode()
+
+
+def test_a_stranger_cannot_open_the_mark_screen(client, line, stranger):
+    client.force_login(stranger)
+    assert client.get(mark_url(line) + f"?n=0470123456&at={int(T0.timestamp())}").status_code == 404
+
+
+# Lean rows ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "budget"), [("missed", 600), ("incoming", 500), ("outgoing", 500)]
+)
+def test_a_50_row_table_partial_stays_within_its_bytes_per_row(owner_client, line, kind, budget):
+    response = owner_client.get(
+        missed_url(line, "?per_page=50").replace("/missed/", f"/{kind}/"),
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert html.count("<tr>") == 50 + 1  # the header row and 50 calls
+    if kind == "missed":
+        assert html.count('<a class="mark"') == 50  # follow-up state shown on every row
+        assert "csrfmiddlewaretoken" not in html  # the token goes once, in hx-headers
+    assert len(response.content) / 50 <= budget
 
 
 # Bad input --------------------------------------------------------------------------------

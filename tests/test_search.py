@@ -190,7 +190,8 @@ def test_a_name_goes_as_typed_and_matches_without_accents(owner_client, line):
     with provider(CALLS) as fake:
         html = owner_client.get(calls_url(line, "incoming", q="helene")).content.decode()
     assert searches(fake) == [(CallKind.INCOMING, "helene")]
-    assert "Hélène Lefèvre" in html and shown(html) == ["0495106303"]
+    assert cell(html, "name") == ["<mark>Hélène</mark> Lefèvre"]
+    assert shown(html) == ["0495106303"]
 
 
 def test_the_provider_is_sent_the_digits_by_each_endpoints_own_parameter(
@@ -301,9 +302,7 @@ def test_the_rows_mark_the_matched_digits_and_names(owner_client, line):
     numbers = cell(by_number.decode(), "number")
     assert len(numbers) == 2
     assert all(">+32 <mark>486 39 86 74</mark></a>" in n for n in numbers)
-    assert cell(by_name.decode(), "name") == [
-        '<span class="truncate" title="Zoë Dupont"><mark>Zoë</mark> Dupont</span>'
-    ]
+    assert cell(by_name.decode(), "name") == ["<mark>Zoë</mark> Dupont"]
     assert "<mark>" not in cell(by_name.decode(), "number")[0]
 
 
@@ -312,7 +311,7 @@ def test_markup_in_names_and_in_the_search_stays_text_around_the_mark(owner_clie
     with provider(hostile):
         html = owner_client.get(calls_url(line, "incoming", q="<b>x")).content.decode()
     [name] = cell(html, "name")
-    inner = name.split(">", 1)[1].rsplit("</span>", 1)[0]
+    inner = name
     assert inner == "<mark>&lt;b&gt;x</mark>&lt;/b&gt;&lt;i&gt;&quot;y&quot;"
     assert set(re.findall(r"</?(\w+)", inner)) == {"mark"}
     assert 'value="&lt;b&gt;x"' in html  # the box shows what was typed, as text

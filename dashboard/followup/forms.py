@@ -33,7 +33,9 @@ class MarkForm(forms.Form):
     number = forms.CharField(max_length=64)
     called_at = forms.CharField(max_length=64)
     status = forms.ChoiceField(
-        choices=[*FollowUpStatus.choices, (OPEN, _("Open (clear the mark)"))]
+        choices=[*FollowUpStatus.choices, (OPEN, _("Open (clear the mark)"))],
+        # Nothing is chosen in advance, so an accidental Save records nothing.
+        error_messages={"required": _("Choose what happened to this call.")},
     )
     note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH, label=_("Note"), strip=True)
     # When the row was rendered with a later contact, so the re-rendered cell keeps

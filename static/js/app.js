@@ -141,4 +141,61 @@
     if (!form.classList || !form.classList.contains("lang-switcher")) return;
     form.elements.next.value = window.location.pathname + window.location.search;
   });
+  // Follow-up: a row's "Mark…" link opens the page's one dialog instead of the mark
+  // screen; a saved mark replaces that row's cell. Rows carry only the link (lean tables).
+  var markDialog = document.getElementById("followup-dialog");
+  var markCell = null;
+  var markLink = null;
+  var focusCell = null;
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.mark[href]");
+    if (!link || !markDialog || !window.htmx || event.ctrlKey || event.metaKey) return;
+    event.preventDefault();
+    markLink = link;
+    markCell = link.closest("td") || link.parentElement;
+    var body = markDialog.querySelector(".dialog-body");
+    window.htmx.ajax("GET", link.href, { target: body, swap: "innerHTML" }).then(function () {
+      if (!markDialog.open) markDialog.showModal();
+      var first = body.querySelector("input[type=radio]:checked, input[type=radio]");
+      if (first) first.focus();
+    });
+  });
+  document.addEventListener("click", function (event) {
+    var cancel = event.target.closest && event.target.closest("#followup-dialog [data-close-dialog]");
+    if (!cancel) return;
+    event.preventDefault();
+    markDialog.close();
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (!markDialog || !markDialog.contains(event.detail.elt) || !xhr.getResponseHeader("X-Followup-Cell")) return;
+    if (markCell && markCell.isConnected) {
+      event.detail.target = markCell; // the form's swap style, innerHTML, applies there
+      focusCell = markCell;
+    } else {
+      event.detail.shouldSwap = false;
+    }
+    markDialog.close();
+  });
+  if (markDialog) {
+    markDialog.addEventListener("close", function () {
+      markDialog.querySelector(".dialog-body").textContent = "";
+      if (!focusCell && markLink && markLink.isConnected) markLink.focus();
+      markCell = markLink = null;
+    });
+  }
+  // After a save, keyboard focus returns to the row's new link.
+  document.addEventListener("htmx:afterSettle", function () {
+    var cell = focusCell;
+    focusCell = null;
+    var again = cell && cell.querySelector("a.mark");
+    if (again) again.focus();
+  });
+  // Table times carry their exact moment only as `datetime` (lean rows): show it on hover.
+  document.addEventListener("mouseover", function (event) {
+    var time = event.target.closest && event.target.closest("time[datetime]:not([title])");
+    if (!time) return;
+    var value = time.getAttribute("datetime");
+    time.title = value.slice(0, 10) + " " + value.slice(11, 19) + " (UTC" + value.slice(19).replace("Z", "+00:00") + ")";
+  });
 })();

@@ -268,7 +268,7 @@ def query(page: Page) -> dict[str, str]:
 
 def first_name_word(page: Page) -> str:
     """A word from a caller's name on the page: a search that is sure to match."""
-    for name in page.locator("#results td.col-name .truncate").all_inner_texts():
+    for name in page.locator("#results td.col-name").all_inner_texts():
         word = name.split()[0] if name.split() else ""
         if len(word) >= 3 and word.isalpha():
             return word
