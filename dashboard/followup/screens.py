@@ -61,9 +61,12 @@ def later_unreadable(later: LaterContacts) -> LaterUnreadable | None:
     failures = later.failures
     if not failures:
         return None
-    messages = dict.fromkeys(str(e.user_message) for e in failures.values() if e is not None)
+    # In the kinds' own order: the reads run in threads and fail in any order.
+    kinds = [kind for kind in CallKind if kind in failures]
+    errors = (failures[kind] for kind in kinds)
+    messages = dict.fromkeys(str(e.user_message) for e in errors if e is not None)
     return LaterUnreadable(
-        kinds=", ".join(str(kind.label) for kind in failures), message=" ".join(messages)
+        kinds=", ".join(str(kind.label) for kind in kinds), message=" ".join(messages)
     )
 
 
