@@ -15,7 +15,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $(wildcard $(HOME)/.pye
 help:
 	@echo "make demo    install, migrate and serve the dashboard on the demo upstream (demo/demo)"
 	@echo "make test    install and run every test (incl. PostgreSQL+Redis and browser tests)"
-	@echo "make serve   run the production server (gunicorn) with the environment's settings"
+	@echo "make serve   run the production server (gunicorn + the background worker) with the environment's settings"
 	@echo "make bench   run the benchmark harness; results in bench/results.json and .md"
 	@echo "make docker-check  build the Dockerfile and run the image (buildah + podman, as root)"
 	@echo "make lint    ruff check and format check"
@@ -49,12 +49,12 @@ demo: install .env
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	$(PY) -m dashboard.release --write >/dev/null && \
 	echo "" && echo "  Dashboard: http://127.0.0.1:$(PORT)/   user: demo   password: demo" && echo "" && \
-	exec $(VENV)/bin/gunicorn --config dashboard/gunicorn.conf.py --bind 127.0.0.1:$(PORT) dashboard.wsgi
+	exec $(PY) -m dashboard.ops.processes --single-port --demo-webhooks --bind 127.0.0.1:$(PORT)
 
 serve: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) -m dashboard.release --write
-	exec $(VENV)/bin/gunicorn --config dashboard/gunicorn.conf.py dashboard.wsgi
+	exec $(PY) -m dashboard.ops.processes
 
 # The services pass re-runs the suite (browser tests aside: they test the UI, not the
 # backends) on PostgreSQL and Redis. Required in CI; elsewhere skipped with a notice
@@ -126,6 +126,7 @@ messages: install .env
 bench: install-dev
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/browser.py
+	$(PY) bench/live.py
 
 lock:
 	rm -rf /tmp/calls-dashboard-lock && $(PYTHON) -m venv /tmp/calls-dashboard-lock

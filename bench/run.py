@@ -946,6 +946,8 @@ def to_markdown(results: dict[str, Any]) -> str:
         lines += latency_markdown(results)
     if results.get("cost"):
         lines += cost_markdown(results["cost"])
+    if results.get("inbox"):
+        lines += inbox_markdown(results["inbox"])
     lines += ["## Targets", "", "```", *[v["line"] for v in results["verdicts"]], "```", ""]
     return "\n".join(lines)
 
@@ -1071,9 +1073,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--parts",
         type=lambda s: [p.strip() for p in s.split(",") if p.strip()],
-        default=["latency", "cost"],
-        help="latency (hit, miss, size, load levels) and/or cost (CPU per request against "
-        "the plain proxy, for the default install and Redis); default both",
+        default=["latency", "cost", "inbox"],
+        help="latency (hit, miss, size, load levels), cost (CPU per request against "
+        "the plain proxy, for the default install and Redis) and/or inbox (the missed-call "
+        "inbox with 500 open callers: cold loads and cache hits); default all three",
     )
     parser.add_argument(
         "--quick",
@@ -1093,10 +1096,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--strict", action="store_true", help="exit with status 1 when a target is missed"
     )
+    parser.add_argument(
+        "--inbox-open", type=int, default=500, help="open callers per line in the inbox part"
+    )
+    parser.add_argument(
+        "--inbox-cold", type=int, default=5, help="cold inbox loads (one line each)"
+    )
     args = parser.parse_args(argv)
-    unknown = set(args.parts) - {"latency", "cost"}
+    unknown = set(args.parts) - {"latency", "cost", "inbox"}
     if unknown or not args.parts:
-        parser.error(f"--parts: latency and/or cost, not {', '.join(sorted(unknown)) or 'none'}")
+        parser.error(
+            f"--parts: latency, cost and/or inbox, not {', '.join(sorted(unknown)) or 'none'}"
+        )
     if args.quick:
         args.duration = min(args.duration, 5.0)
         args.mix_duration = min(args.mix_duration, 5.0)
@@ -1155,6 +1166,102 @@ def measure_latency(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# The inbox part ---------------------------------------------------------------------------
+# A line with 500 open missed callers already filed: the first (cold) load syncs with the
+# provider at the injected latency (missed, incoming and outgoing read side by side, as
+# deep as needed) and renders the first page; later loads within the cache TTL read the
+# database only. Each cold sample is its own line, so its cache really is cold.
+INBOX_COLD_LIMIT_MS = 1500.0
+
+
+def measure_inbox(args: argparse.Namespace) -> dict[str, Any]:
+    cache_url = args.cache_url or "locmem"
+    workers = args.workers or (1 if cache_url == "locmem" else None)
+    tmp = Path(tempfile.mkdtemp(prefix="calls-bench-inbox-"))
+    stack = Stack(tmp=tmp, latency=args.latency, cache_url=cache_url, workers=workers)
+    try:
+        progress(f"inbox: {args.inbox_cold} lines with {args.inbox_open} open callers each")
+        stack.start_upstream()
+        os.environ["BENCH_INBOX_LINES"] = str(args.inbox_cold)
+        os.environ["BENCH_INBOX_OPEN"] = str(args.inbox_open)
+        try:
+            seeded = stack.prepare_app(1)
+        finally:
+            os.environ.pop("BENCH_INBOX_LINES", None)
+            os.environ.pop("BENCH_INBOX_OPEN", None)
+        stack.start_app()
+        client = new_client(seeded["sessions"][0], stack.app_url)
+        cold, cold_upstream = [], []
+        for line_id in seeded["lines"]["inbox"]:
+            before = stack.upstream_requests()
+            cold.append(timed_get(client, f"/lines/{line_id}/inbox/"))
+            cold_upstream.append(stack.upstream_requests() - before)
+        first = seeded["lines"]["inbox"][0]
+        progress("inbox: cache hits")
+        before = stack.upstream_requests()
+        hits = sequential(client, [f"/lines/{first}/inbox/"] * args.samples_miss, htmx=True)
+        hit_upstream = stack.upstream_requests() - before
+        client.close()
+    finally:
+        stack.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "open_callers": args.inbox_open,
+        "latency_s": args.latency,
+        "cache": cache_label(cache_url),
+        "cold": {
+            **latency_summary([s.seconds for s in cold]),
+            "max_ms": round(max(s.seconds for s in cold) * 1000, 1),
+            "upstream_calls_each": cold_upstream,
+        },
+        "hit": {**latency_summary([s.seconds for s in hits]), "upstream_calls": hit_upstream},
+        "status_codes": sorted({s.status for s in [*cold, *hits]}),
+    }
+
+
+def inbox_verdicts(inbox: dict[str, Any]) -> list[Verdict]:
+    return [
+        at_most(
+            f"inbox cold load ({inbox['open_callers']} open) at "
+            f"{inbox['latency_s'] * 1000:.0f} ms latency, slowest",
+            inbox["cold"]["max_ms"],
+            INBOX_COLD_LIMIT_MS,
+        ),
+        exactly("inbox cache hits make 0 upstream calls", inbox["hit"]["upstream_calls"], 0),
+        exactly("inbox answers are all 200", len(inbox["status_codes"]), 1),
+    ]
+
+
+def inbox_markdown(inbox: dict[str, Any]) -> list[str]:
+    return [
+        "## Inbox",
+        "",
+        f"{inbox['open_callers']} open callers per line, provider latency "
+        f"{inbox['latency_s'] * 1000:.0f} ms, cache {inbox['cache']}.",
+        "",
+        markdown_table(
+            ["load", "p50 ms", "p95 ms", "max ms", "upstream calls"],
+            [
+                [
+                    "cold (first load of a line)",
+                    inbox["cold"]["p50_ms"],
+                    inbox["cold"]["p95_ms"],
+                    inbox["cold"]["max_ms"],
+                    ", ".join(str(n) for n in inbox["cold"]["upstream_calls_each"]),
+                ],
+                [
+                    "cache hit (htmx partial)",
+                    inbox["hit"]["p50_ms"],
+                    inbox["hit"]["p95_ms"],
+                    "",
+                    inbox["hit"]["upstream_calls"],
+                ],
+            ],
+        ),
+        "",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = datetime.now(UTC)
@@ -1179,6 +1286,9 @@ def main(argv: list[str] | None = None) -> int:
         cost_args = argparse.Namespace(**{**vars(args), "stampede": args.cost_stampede})
         results["cost"] = [measure_cost(cost_args, name, url) for name, url in installs]
         checks += cost_verdicts(results["cost"])
+    if "inbox" in args.parts:
+        results["inbox"] = measure_inbox(args)
+        checks += inbox_verdicts(results["inbox"])
     results["load_average"]["end"] = round(os.getloadavg()[0], 2)
     results["verdicts"] = [{"name": v.name, "passed": v.passed, "line": v.line()} for v in checks]
     args.out.mkdir(parents=True, exist_ok=True)

@@ -105,13 +105,19 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # The background worker's queue, in the database (see TASKS below).
+    "django_tasks_db",
     "dashboard.smsmobileapi",
     "dashboard.ops",
     "dashboard.accounts",
     "dashboard.lines",
     "dashboard.calls",
     "dashboard.followup",
+    "dashboard.inbox",
     "dashboard.reports",
+    "dashboard.alerts",
+    "dashboard.webhooks",
+    "dashboard.live",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +127,8 @@ MIDDLEWARE = [
     "dashboard.accounts.proxy.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The provider's webhook deliveries are answered here: no session, CSRF, user or SSO.
+    "dashboard.webhooks.middleware.WebhookMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Language from the switcher's cookie, else Accept-Language; before CommonMiddleware
     # (Django's documented place), so every later middleware's messages are translated.
@@ -214,9 +222,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # (the busy timeout) instead of failing at once with "database is locked" when two
     # requests both read and then write (two people marking the same call).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
-# Sessions live in the database (Django's default backend): every instance sees every
-# login, and a Redis outage degrades caching without logging anyone out.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    # Write-ahead logging: readers (pages, the live processes' event reads) never block
+    # the writer nor wait for it, so a burst of webhook deliveries, each a short write,
+    # queues only behind other writes. Measured in bench/live.py (100 deliveries/s).
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
+    # Seconds a writer waits for the lock before "database is locked" (Django: 5).
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+# Sessions are read from the shared cache and written through to the database (Django's
+# cached_db store, made outage-safe in accounts/sessions.py): a cached page costs no
+# session query, every instance sees every login and logout, and a Redis outage falls
+# back to the database without logging anyone out.
+SESSION_ENGINE = "dashboard.accounts.sessions"
 
 # diskcache in DATA_DIR by default (every worker of this machine shares it);
 # redis://host:6379/0 shares it between machines.
@@ -298,6 +316,44 @@ ACCESS_LOG_RETENTION_DAYS = env.int("ACCESS_LOG_RETENTION_DAYS", default=90)
 if ACCESS_LOG_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("ACCESS_LOG_RETENTION_DAYS must be at least 1.")
 
+# WEBHOOKS
+# ------------------------------------------------------------------------------
+# Days stored webhook events are kept (they resume live views and feed the inbox);
+# `manage.py prune_webhook_events` (run it daily) deletes older ones.
+WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
+# Deliveries accepted per line per minute; more are answered 429 (the provider retries).
+WEBHOOK_RATE_LIMIT = env.int("WEBHOOK_RATE_LIMIT", default=12000)
+if WEBHOOK_EVENT_RETENTION_DAYS < 1 or WEBHOOK_RATE_LIMIT < 1:
+    raise ImproperlyConfigured(
+        "WEBHOOK_EVENT_RETENTION_DAYS and WEBHOOK_RATE_LIMIT must be at least 1."
+    )
+
+# LIVE VIEWS
+# ------------------------------------------------------------------------------
+# Open call tables hear of new calls through server-sent events from the live process
+# (an ASGI server beside the WSGI one; dashboard/live/). README, "Live updates".
+# Redis pub/sub wakes every live process at once when a delivery lands on any instance;
+# by default the Redis of CACHE_URL, if it is one. Without Redis, a live process finds
+# new events by reading the database every LIVE_POLL_SECONDS (and at once when the
+# delivery reached the same process).
+_cache_url = env.str("CACHE_URL", default="").strip()
+LIVE_REDIS_URL = env.str(
+    "LIVE_REDIS_URL", default=_cache_url if _cache_url.startswith(("redis://", "rediss://")) else ""
+).strip()
+LIVE_POLL_SECONDS = env.float("LIVE_POLL_SECONDS", default=0.5)
+# A comment line this often keeps proxies from closing an idle stream (nginx: 60 s); the
+# access check runs again at each one, so a removed share ends the stream within this time.
+LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=20.0)
+# A stream ends after this long and the browser reconnects (resuming from Last-Event-ID).
+LIVE_STREAM_MAX_SECONDS = env.float("LIVE_STREAM_MAX_SECONDS", default=300.0)
+# One port for everything (make demo, or no proxy at all): the live process also serves
+# the pages, through the same WSGI application as gunicorn's.
+LIVE_SERVES_PAGES = env.bool("LIVE_SERVES_PAGES", default=False)
+if min(LIVE_POLL_SECONDS, LIVE_HEARTBEAT_SECONDS, LIVE_STREAM_MAX_SECONDS) <= 0:
+    raise ImproperlyConfigured(
+        "LIVE_POLL_SECONDS, LIVE_HEARTBEAT_SECONDS and LIVE_STREAM_MAX_SECONDS must be positive."
+    )
+
 # UPSTREAM
 # ------------------------------------------------------------------------------
 # "demo" (or unset) calls the built-in demo upstream in-process; the real service is
@@ -308,6 +364,8 @@ SMSMOBILEAPI_READ_TIMEOUT = env.float("SMSMOBILEAPI_READ_TIMEOUT", default=10.0)
 # The zone of the missed-calls endpoint's `date` strings and day filters: undocumented
 # upstream, assumed UTC (see smsmobileapi-calls.md, "Unknowns").
 SMSMOBILEAPI_TIMEZONE = env.str("SMSMOBILEAPI_TIMEZONE", default="UTC")
+# make demo's provider pushes a webhook for a new call this often (seconds, "lo-hi" or "off").
+DEMO_WEBHOOK_EVERY = env.str("DEMO_WEBHOOK_EVERY", default="30-60")
 # Latency the in-process demo upstream adds to each answer (seconds), to make it feel real.
 DEMO_UPSTREAM_LATENCY = env.float("DEMO_UPSTREAM_LATENCY", default=0.0)
 
@@ -344,6 +402,88 @@ EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=10_000)
 if min(OVERVIEW_MAX_ROWS, EXPORT_MAX_ROWS) < 1:
     raise ImproperlyConfigured("OVERVIEW_MAX_ROWS and EXPORT_MAX_ROWS must be at least 1.")
 
+# BACKGROUND WORKER AND ALERTS
+# ------------------------------------------------------------------------------
+# Django's tasks framework with the ORM backend: jobs are rows in the same database, run
+# by `manage.py run_worker` (started with the web server by `make demo`/`make serve`;
+# its own service in docker-compose.yml). Several workers may run on PostgreSQL.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# Seconds between two evaluations of the alert rules (one worker at a time, whichever
+# takes the scheduler row first). A minute in production; the tests make it shorter.
+ALERTS_EVALUATE_SECONDS = env.float("ALERTS_EVALUATE_SECONDS", default=60.0)
+if ALERTS_EVALUATE_SECONDS <= 0:
+    raise ImproperlyConfigured("ALERTS_EVALUATE_SECONDS must be more than 0.")
+# Seconds one send (SMTP or an Apprise URL) may take before it counts as failed.
+ALERTS_SEND_TIMEOUT = env.float("ALERTS_SEND_TIMEOUT", default=20.0)
+# Attempts of one delivery before it is given up as failed; the pause between them
+# starts at ALERTS_RETRY_SECONDS and doubles each time.
+ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", default=5)
+ALERTS_RETRY_SECONDS = env.float("ALERTS_RETRY_SECONDS", default=30.0)
+# Days alerts (their messages hold callers' numbers and names) are kept; a daily job
+# deletes older ones (the audit trail keeps that they were sent).
+ALERTS_RETENTION_DAYS = env.int("ALERTS_RETENTION_DAYS", default=90)
+if ALERTS_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("ALERTS_RETENTION_DAYS must be at least 1.")
+if ALERTS_MAX_ATTEMPTS < 1 or ALERTS_RETRY_SECONDS < 0 or ALERTS_SEND_TIMEOUT <= 0:
+    raise ImproperlyConfigured(
+        "ALERTS_MAX_ATTEMPTS must be at least 1, ALERTS_RETRY_SECONDS at least 0 and "
+        "ALERTS_SEND_TIMEOUT more than 0."
+    )
+
+
+def _public_url() -> str:
+    value = env.str("PUBLIC_URL", default="").strip().rstrip("/")
+    if value and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~%/-]*)?", value):
+        raise ImproperlyConfigured(
+            "PUBLIC_URL must be the dashboard's address as people open it, such as "
+            "https://intranet.example.com/calls (scheme, host, optional sub-path)."
+        )
+    return value
+
+
+# Where people open the dashboard (with its sub-path): the links in alerts are built on
+# it. Unset: http://127.0.0.1:$PORT, right for `make demo` only.
+PUBLIC_URL = _public_url() or f"http://127.0.0.1:{env.str('PORT', default='8000')}"
+
+
+def _mailers() -> dict:
+    """EMAIL_URL (smtp://user:password@host:587, smtp+tls://…, consolemail://), read by
+    django-environ and given to Django 6.1's MAILERS."""
+    default = "consolemail://" if DEMO_MODE else ""
+    url = env.str("EMAIL_URL", default=default).strip()
+    if not url:
+        # Not configured: e-mail deliveries fail and say so (never a silent console).
+        return {"default": {"BACKEND": "dashboard.alerts.mail.NotConfiguredBackend"}}
+    try:
+        config = env.email_url_config(url)
+    except Exception:  # the URL holds a password: its text is never repeated
+        raise ImproperlyConfigured("EMAIL_URL is not a valid e-mail URL.") from None
+    backend = config["EMAIL_BACKEND"]
+    options: dict = {}
+    if backend.endswith("smtp.EmailBackend"):
+        options = {
+            "host": config.get("EMAIL_HOST") or "localhost",
+            "port": config.get("EMAIL_PORT") or 25,
+            "username": config.get("EMAIL_HOST_USER") or "",
+            "password": config.get("EMAIL_HOST_PASSWORD") or "",
+            "use_tls": bool(config.get("EMAIL_USE_TLS")),
+            "use_ssl": bool(config.get("EMAIL_USE_SSL")),
+            "timeout": ALERTS_SEND_TIMEOUT,
+        }
+    elif backend.endswith("filebased.EmailBackend"):
+        options = {"file_path": config.get("EMAIL_FILE_PATH") or str(DATA_DIR / "mail")}
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
+MAILERS = _mailers()
+# The sender of alert e-mails.
+DEFAULT_FROM_EMAIL = env.str("ALERTS_FROM_EMAIL", default="calls-dashboard@localhost")
+
 # LOGGING
 # ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -361,7 +501,15 @@ LOGGING = {
         },
         "json": {"()": "dashboard.ops.requestlog.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # A webhook URL's token is its only secret part; Django logs paths of 4xx/5xx answers.
+    "filters": {"webhook_tokens": {"()": "dashboard.webhooks.logs.RedactWebhookTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["webhook_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # httpx logs every request URL, query string (and so the API key) included, at
@@ -370,6 +518,12 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
         # Our request log replaces Django's own per-request lines.
         "django.server": {"level": "WARNING"},
+        # Apprise logs the services it calls, tokens in their URLs included: its records
+        # are captured per send and redacted instead (dashboard/alerts/logs.py).
+        "apprise": {"level": "WARNING", "propagate": False, "handlers": []},
+        # Apprise sends through requests, whose urllib3 logs each request's path (a chat
+        # webhook's token) at DEBUG.
+        "urllib3": {"level": "WARNING"},
     },
 }
 

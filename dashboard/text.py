@@ -16,6 +16,12 @@ def has_invisible_characters(text: str) -> bool:
     return any(unicodedata.category(ch) in INVISIBLE_CATEGORIES for ch in text)
 
 
+def one_line(text: str) -> str:
+    """One line of printable text (notes are shown in tables, not documents): line
+    breaks and tabs become spaces, other control characters go."""
+    return "".join(ch for ch in " ".join(text.split()) if ch.isprintable())
+
+
 def fold(text: str) -> str:
     """`text` as the provider's search compares it, we assume: case- and accent-blind
     ("Zoë" and "zoe" are equal). Its MySQL collation (utf8mb4's *_ci / *_ai_ci) most

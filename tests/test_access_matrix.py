@@ -13,10 +13,13 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.core.management.color import no_style
+from django.db import connection
 from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import get_converters
 from django.urls.resolvers import RoutePattern
+from django.utils import timezone
 
 from dashboard.lines.access import ACCESS_MARKER
 from dashboard.lines.models import AuditEvent, Line
@@ -133,8 +136,29 @@ CASES = [
 ]
 
 
+@pytest.fixture
+def sample_objects(line):
+    """Objects a route may name by id (the `int` sample, 1) on the line under test: an
+    inbox caller. An explicit pk, as PostgreSQL's sequences outlive rolled-back tests."""
+    from dashboard.inbox.models import Episode
+
+    at = timezone.now()
+    Episode.objects.create(
+        pk=SAMPLE_BY_CONVERTER["int"],
+        line=line,
+        number="+32470000000",
+        first_attempt_at=at,
+        last_attempt_at=at,
+        attempts=1,
+    )
+    # The sequence past that pk, or the inbox's own filings collide with it (PostgreSQL).
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Episode]):
+            cursor.execute(sql)
+
+
 @pytest.mark.parametrize(("line_pattern", "role", "method", "headers"), CASES)
-def test_access_matrix(request, client, line, line_pattern, role, method, headers):
+def test_access_matrix(request, client, line, sample_objects, line_pattern, role, method, headers):
     if role != "anonymous":
         client.force_login(request.getfixturevalue(role))
     else:

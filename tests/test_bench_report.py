@@ -273,7 +273,8 @@ def test_quick_runs_shorten_everything_and_parts_are_checked():
     quick = parse_args(["--quick"])
 
     assert (quick.mix_duration, quick.duration, quick.users) == (5.0, 5.0, [10, 50])
-    assert parse_args([]).mix_duration == 15.0 and parse_args([]).parts == ["latency", "cost"]
+    assert parse_args([]).mix_duration == 15.0
+    assert parse_args([]).parts == ["latency", "cost", "inbox"]
     assert parse_args(["--parts", "cost"]).parts == ["cost"]
     with pytest.raises(SystemExit):
         parse_args(["--parts", "speed"])

@@ -448,3 +448,14 @@ def test_an_oversized_body_is_refused():
     client = mock_client(lambda r: httpx.Response(200, content=b"[" + b"1," * 3_000_000 + b"1]"))
     with pytest.raises(errors.BadResponse):
         client.list_calls(SECRET, CallKind.MISSED, CallQuery())
+
+
+def test_nul_characters_never_reach_a_call():
+    # PostgreSQL refuses NUL in text columns (the inbox files names and numbers there).
+    row = {"phone_number": "+32\x00470", "cached_name": "Zo\x00ë", "call_date_ms": 1763647391000}
+
+    def handler(request):
+        return httpx.Response(200, json={"success": True, "rows": [row]})
+
+    (call,) = mock_client(handler).list_calls(SECRET, CallKind.INCOMING, CallQuery()).calls
+    assert (call.number, call.name) == ("+32470", "Zoë")

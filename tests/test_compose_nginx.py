@@ -28,7 +28,9 @@ def compose_site(app_port: int, port: int) -> str:
     site, upstreams = re.subn(
         r"server app1:8000;\s*server app2:8000;", f"server 127.0.0.1:{app_port};", site
     )
-    assert upstreams == 1 and "listen 80;" in site
+    # The live process's upstream: the same test app (its stream answers "unavailable").
+    site, live = re.subn(r"server live:8000;", f"server 127.0.0.1:{app_port};", site)
+    assert upstreams == 1 and live == 1 and "listen 80;" in site
     return site.replace("listen 80;", f"listen 127.0.0.1:{port};")
 
 

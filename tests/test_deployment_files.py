@@ -31,3 +31,9 @@ def test_the_compose_nginx_forwards_the_host_with_its_port():
     # Django's CSRF check compares a POST's Origin with the Host: without the port, every
     # login on http://localhost:8080 was refused (tests/test_compose_nginx.py runs it).
     assert "proxy_set_header Host $$http_host;" in COMPOSE
+
+
+def test_compose_runs_the_background_worker_as_its_own_service():
+    worker = COMPOSE.split("\n  worker:", 1)[1].split("\n  nginx:", 1)[0]
+    assert '"manage.py", "run_worker"' in worker
+    assert "disable: true" in worker  # the image's HEALTHCHECK asks a web server it lacks

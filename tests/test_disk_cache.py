@@ -177,3 +177,16 @@ def test_a_busy_store_is_not_taken_for_a_held_lock(disk, line, demo_upstream, mo
     assert fetched.source == "upstream" and fetched.batch is not None
     assert demo_upstream.calls_to(MISSED) == 1
     assert REGISTRY.get_sample_value("calls_dashboard_single_flight_waits_total") == waits
+
+
+@override_settings(WEBHOOK_RATE_LIMIT=2)
+def test_the_webhook_rate_limit_counts_on_the_disk_store(disk):
+    # The limiter lets deliveries through when the store fails: on the default install's
+    # store it must actually count (incr of a new minute's key raises ValueError there too).
+    from dashboard.webhooks import ratelimit
+
+    now = 1_800_000_000.0
+    assert [ratelimit.allow(7, now=now)[0] for _ in range(3)] == [True, True, False]
+    assert ratelimit.allow(8, now=now)[0] is True  # another line
+    assert ratelimit.allow(7, now=now + 60)[0] is True  # the next minute
+    assert ratelimit.refused_count(7) == 1

@@ -141,10 +141,3 @@ def test_the_overview_counts_the_missed_calls_of_the_tokyo_days(line, demo_upstr
         ("2026-11-18", "2026-11-19"),
         ("2026-11-17", "2026-11-18"),  # the previous period, for the trend
     }
-
-
-def test_to_follow_up_scans_the_tokyo_day_only(owner_client, line, tokyo):
-    day = DAY.isoformat()
-    html = owner_client.get(missed_url(line, f"?followup=open&from={day}&to={day}")).content
-    times = shown_times(html.decode())
-    assert times and set(times) <= set(expected(DAY, DAY))

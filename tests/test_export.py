@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from dashboard.reports.export import FORMULA_STARTS, hms, neutralise, number_cel
 from dashboard.reports.reading import CallReader
 from dashboard.smsmobileapi.client import day_bounds_ms
 from dashboard.smsmobileapi.records import CallKind, CallQuery
-from tests.conftest import make_line
+from tests.conftest import SUPPORT_KEY, make_line
 
 
 def export_url(line, kind, query: str = "") -> str:
@@ -200,7 +201,9 @@ def test_missed_export_sends_the_search_and_calendar_days(owner_client, line, de
     _, body = download(
         owner_client, line, "missed", "?q=%2B32&from=2026-11-01&to=2026-11-20&sort=name"
     )
-    assert demo_upstream.sent() == [
+    # The other requests read the line's incoming and outgoing calls for the follow-up
+    # columns' "answered later" (tests/test_followup.py covers that window).
+    assert [sent for sent in demo_upstream.sent() if sent[0] == "/call/missed/list/"] == [
         (
             "/call/missed/list/",
             {
@@ -213,7 +216,7 @@ def test_missed_export_sends_the_search_and_calendar_days(owner_client, line, de
         )
     ]
     header, *rows = parse(body)
-    assert header == ["Time (UTC)", "Kind", "Number", "Name"]
+    assert header[:4] == ["Time (UTC)", "Kind", "Number", "Name"]
     assert rows and all(row[2].startswith("'+32") or "+32" in row[3] for row in rows)
 
 
@@ -315,3 +318,107 @@ def test_export_times_use_the_viewers_zone_for_day_bounds_too(
         int(datetime(2026, 10, 25, 23, tzinfo=UTC).timestamp() * 1000) - 1
     )
     assert params["sort_by"] == "call_date_ms"
+
+
+# Exports are the view: follow-up columns, the timeline, the variant for other tools ------
+
+
+def timeline_export_url(line, query: str = "") -> str:
+    return reverse("line-timeline-export", kwargs={"line_id": line.pk}) + query
+
+
+def test_the_missed_export_has_the_follow_up_the_table_shows(owner_client, line):
+    from tests.fake_provider import T0, call, provider
+    from tests.test_followup import NUMBER, post_mark
+
+    calls = {
+        SUPPORT_KEY: [
+            call("missed", "0470123456", T0, name="Alice"),
+            call("missed", "0470999888", T0.replace(hour=T0.hour - 1), name="Bob"),
+        ]
+    }
+    post_mark(owner_client, line, "handled", note="Sorted by mail", number=NUMBER, at=T0)
+    with provider(calls):
+        _, body = download(owner_client, line, "missed")
+    header, *rows = parse(body)
+    assert header == [
+        "Time (UTC)", "Kind", "Number", "Name",
+        "Follow-up", "Marked by", "Marked at (UTC)", "Note", "Answered later at (UTC)",
+    ]  # fmt: skip
+    alice, bob = rows
+    assert alice[4:6] == ["Handled", "olivia"] and alice[7] == "Sorted by mail"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", alice[6])
+    assert bob[4:] == ["To follow up", "", "", "", ""]
+
+
+def test_the_timeline_exports_exactly_its_rows_with_their_follow_up(owner_client, line):
+    page = owner_client.get(
+        reverse("line-timeline", kwargs={"line_id": line.pk}) + "?q=%2B32&per_page=100"
+    ).content.decode()
+    shown = re.findall(r'<td class="col-when"><time datetime="([^"]+)"', page)
+    assert 'class="export-link"' in page  # the timeline has its export link now
+    _, body = download_url(owner_client, timeline_export_url(line, "?q=%2B32"))
+    header, *rows = parse(body)
+    assert header[:7] == [
+        "Time (UTC)", "Kind", "Number", "Name",
+        "Duration (seconds)", "Duration (h:mm:ss)", "Location",
+    ]  # fmt: skip
+    assert header[7] == "Follow-up"
+    # The view's first page is the export's first rows, in the same order, every kind.
+    times = [datetime.fromisoformat(t).strftime("%Y-%m-%d %H:%M:%S") for t in shown]
+    assert [r[0] for r in rows[: len(times)]] == times
+    assert {r[1] for r in rows} == {"Missed", "Incoming", "Outgoing"}
+    assert all("+32" in r[2] or "+32" in r[3] for r in rows)
+    missed = [r for r in rows if r[1] == "Missed"]
+    assert missed and all(r[7] in ("To follow up", "Answered later") for r in missed)
+    assert all(r[4:7] == ["", "", ""] for r in missed)  # no duration for a missed call
+    assert all(r[7] == "" for r in rows if r[1] != "Missed")
+
+
+def download_url(client, url: str) -> tuple[object, bytes]:
+    response = client.get(url)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return response, body
+
+
+def test_the_import_variant_is_plain_rfc_4180_with_values_untouched(owner_client, line):
+    from tests.fake_provider import T0, call, provider
+
+    hostile = '=HYPERLINK("http://evil.example/","x")'
+    calls = {SUPPORT_KEY: [call("incoming", "+32470123456", T0, name=hostile, duration=75)]}
+    with provider(calls):
+        response, body = download(owner_client, line, "incoming", "?format=plain")
+    assert response["Content-Disposition"].endswith('-plain.csv"')
+    text = body.decode("utf-8")
+    assert not text.startswith("\ufeff")  # importers read a BOM as part of the first name
+    assert text.endswith("\r\n") and "\r\n" in text.split("\r\n", 1)[0] + "\r\n"
+    header, row = list(csv.reader(io.StringIO(text, newline="")))
+    assert header[0] == "Time (UTC)"
+    assert row[:4] == [T0.isoformat(timespec="seconds"), "Incoming", "+32470123456", hostile]
+    assert row[4:6] == ["75", "0:01:15"]
+    # Minimal quoting: only the cell that needs quotes has them.
+    assert text.split("\r\n")[1].startswith(T0.isoformat(timespec="seconds") + ",Incoming,+32")
+
+    with provider(calls):
+        _, safe = download(owner_client, line, "incoming")
+    assert parse(safe)[1][2:4] == ["'+32470123456", "'" + hostile]  # the default stays safe
+
+
+def test_the_table_offers_both_exports_and_says_which_is_unsafe_in_a_spreadsheet(
+    owner_client, line
+):
+    html = table(owner_client, line, "incoming", "?q=%2B32")
+    href = export_url(line, "incoming", "?q=%2B32&amp;format=plain")
+    assert (
+        f'<a class="export-plain" href="{href}" download>CSV for import into other tools</a>'
+        in html
+    )
+    assert "(unsafe to open in a spreadsheet)" in html
+
+
+@pytest.mark.parametrize("value", ["xlsx", "PLAIN", "<script>", "x" * 500])
+def test_an_unknown_export_format_is_refused_in_plain_words(owner_client, line, value):
+    for url in (export_url(line, "incoming"), timeline_export_url(line)):
+        response = owner_client.get(url, {"format": value})
+        assert response.status_code == 400
+        assert "not one the dashboard makes" in response.content.decode()

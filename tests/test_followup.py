@@ -1,5 +1,5 @@
 """Follow-up marks on missed calls: create, change, clear, who sees them, who may set
-them, "answered later", the "To follow up" view, and two people marking at once."""
+them, "answered later", and two people marking at once."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from django.db.models.signals import pre_save
 from django.test import Client
 from django.urls import reverse
 
-from dashboard.followup import marks, scan
+from dashboard.followup import marks
 from dashboard.followup.later import CHUNK, LaterContacts
 from dashboard.followup.models import FollowUpEvent, FollowUpMark
 from dashboard.lines.models import AuditEvent
+from dashboard.smsmobileapi.records import CallKind
 from tests.conftest import SUPPORT_KEY, make_line
 from tests.fake_provider import T0, call, provider
 
@@ -395,88 +396,12 @@ def test_the_missed_tab_reads_the_shared_later_window_once_per_kind(owner_client
     with provider(data) as fake:
         html = owner_client.get(missed_url(line)).content.decode()
     assert "Answered later" in html
-    window = [(k, q.offset, q.limit, q.search) for _, k, q in fake.queries if q.limit == CHUNK]
-    assert sorted(window) == [("incoming", 0, CHUNK, ""), ("outgoing", 0, CHUNK, "")]
-
-
-# "To follow up" -------------------------------------------------------------------------------
-
-
-def followup_data():
-    missed = [call("missed", f"+3247000{i:04d}", T0 - timedelta(hours=i)) for i in range(8)]
-    answered = call("outgoing", "+32470000001", T0 + timedelta(hours=1))
-    return {SUPPORT_KEY: [*missed, answered]}
-
-
-def shown_numbers(html: str) -> list[str]:
-    return re.findall(r'<td class="col-number"[^>]*><a href="/lines/\d+/callers/(\+\d+)/"', html)
-
-
-def test_to_follow_up_shows_only_open_missed_calls(owner_client, line):
-    post_mark(owner_client, line, "handled", number="+32470000002", at=T0 - timedelta(hours=2))
-    with provider(followup_data()):
-        html = owner_client.get(missed_url(line, "?followup=open")).content.decode()
-    assert shown_numbers(html) == [
-        "+32470000000",
-        "+32470000003",
-        "+32470000004",
-        "+32470000005",
-        "+32470000006",
-        "+32470000007",
+    window = [
+        (k, q.offset, q.limit, q.search)
+        for _, k, q in fake.queries
+        if q.limit == CHUNK and k is not CallKind.MISSED  # the missed page's own chunk
     ]
-    assert 'name="followup" value="open"' in html  # the filters keep it on
-    assert re.search(r'aria-current="true"[^>]*>To follow up<', html)
-
-
-def test_to_follow_up_pages_resume_after_the_last_call_shown(owner_client, line):
-    missed = [call("missed", f"+3247000{i:04d}", T0 - timedelta(hours=i)) for i in range(30)]
-    post_mark(owner_client, line, "ignored", number="+32470000003", at=T0 - timedelta(hours=3))
-    with provider({SUPPORT_KEY: missed}):
-        first = owner_client.get(missed_url(line, "?followup=open&per_page=25")).content.decode()
-        # 25 open calls are the first 26 rows minus the ignored one: resume at row 26.
-        assert len(shown_numbers(first)) == 25 and "+32470000003" not in shown_numbers(first)
-        link = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
-        assert "scan=26" in link and "followup=open" in link
-        second = owner_client.get(missed_url(line, link)).content.decode()
-    assert shown_numbers(second) == [f"+3247000{i:04d}" for i in range(26, 30)]
-    assert 'rel="first"' in second and 'rel="next"' not in second
-
-
-def test_a_capped_scan_says_how_far_it_looked_and_offers_to_continue(
-    owner_client, line, monkeypatch
-):
-    monkeypatch.setattr(scan, "SCAN_CAP", 3)
-    monkeypatch.setattr(scan, "SCAN_CHUNK", 3)
-    post_mark(owner_client, line, "handled", number="+32470000000", at=T0)
-    post_mark(owner_client, line, "handled", number="+32470000002", at=T0 - timedelta(hours=2))
-    with provider(followup_data()):
-        html = owner_client.get(missed_url(line, "?followup=open")).content.decode()
-        assert shown_numbers(html) == []  # 0 handled, 1 answered later, 2 handled
-        assert "Checked 3 missed calls" in html and "stopped there" in html
-        more = re.search(r'href="(\?[^"]*scan=3[^"]*)"', html).group(1).replace("&amp;", "&")
-        assert "followup=open" in more
-        html = owner_client.get(missed_url(line, more)).content.decode()
-    assert shown_numbers(html) == ["+32470000003", "+32470000004", "+32470000005"]
-
-
-def test_the_scan_asks_the_provider_in_chunks_from_the_scan_offset(owner_client, line):
-    with provider(followup_data()) as fake:
-        owner_client.get(missed_url(line, "?followup=open&scan=2&q=%2B3247"))
-    missed = [q for _, k, q in fake.queries if k == "missed"]
-    assert [(q.offset, q.limit, q.search) for q in missed] == [(2, scan.SCAN_CHUNK, "+3247")]
-
-
-def test_a_bad_scan_offset_starts_from_the_newest(owner_client, line):
-    with provider(followup_data()) as fake:
-        response = owner_client.get(missed_url(line, "?followup=open&scan=-5"))
-    assert response.status_code == 200
-    assert [q.offset for _, k, q in fake.queries if k == "missed"] == [0]
-
-
-def test_nothing_to_follow_up_says_so(owner_client, line):
-    with provider({SUPPORT_KEY: []}):
-        html = owner_client.get(missed_url(line, "?followup=open")).content.decode()
-    assert "No open missed calls here" in html
+    assert sorted(window) == [("incoming", 0, CHUNK, ""), ("outgoing", 0, CHUNK, "")]
 
 
 def test_a_chunk_with_a_malformed_row_is_not_taken_for_the_end_of_the_list():
@@ -496,7 +421,7 @@ def test_a_chunk_with_a_malformed_row_is_not_taken_for_the_end_of_the_list():
 def test_an_expired_subscription_is_explained_once_above_the_missed_table(owner_client, owner):
     # demo-expired lists missed calls but refuses incoming/outgoing: no row can be checked.
     expired = make_line(owner, "demo-expired")
-    for query in ("", "?followup=open"):
+    for query in ("",):
         url = reverse("line-calls", kwargs={"line_id": expired.pk, "kind": "missed"}) + query
         html = owner_client.get(url).content.decode()
         note = "Whether these calls were answered later cannot be checked"

@@ -85,5 +85,6 @@ def test_a_page_built_from_several_batches_logs_each_outcome_once(owner_client, 
     owner_client.get(reverse("line-timeline", kwargs={"line_id": line.pk}))
     owner_client.get(reverse("line-timeline", kwargs={"line_id": line.pk}))
     first, second = request_records(caplog)
-    assert first.fields["cache"] == "miss" and first.fields["upstream_calls"] >= 3
+    # "miss,hit": "answered later" reads the incoming chunk the timeline just fetched.
+    assert first.fields["cache"].split(",")[0] == "miss" and first.fields["upstream_calls"] >= 3
     assert second.fields["cache"] == "hit" and "upstream_calls" not in second.fields

@@ -65,11 +65,13 @@ def test_clip_cuts_like_truncatechars(value, length):
 def test_timestamp_gives_what_the_three_filters_gave(monkeypatch, when, zone, language):
     monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
     three_filters = (
-        "<time datetime=\"{{ at|date:'c' }}\" title=\"{{ at|date:'Y-m-d H:i:s T' }}\">"
+        '<time datetime="{{ at|date:\'c\' }}" title="{{ at|full_time }} ({{ zone }})">'
         "{{ at|friendly_time }}</time>"
     )
     with timezone.override(zone), translation.override(language):
-        expected = Template("{% load calls %}" + three_filters).render(Context({"at": when}))
+        expected = Template("{% load calls formats %}" + three_filters).render(
+            Context({"at": when, "zone": zone})
+        )
         tag = Template("{% load calls %}{% timestamp at %}").render(Context({"at": when}))
     assert tag == expected
 
@@ -100,7 +102,7 @@ def test_memoised_timestamps_follow_the_zone_the_language_and_the_day(monkeypatc
 
     texts = [re.search(r">([^<]*)</time>", html)[1] for html in seen]
     assert texts == ["Yesterday 23:30", "Today 8:30", "昨日 23:30", "Yesterday 23:30", "Fri 23:30"]
-    assert 'datetime="2026-11-21T08:30:00+09:00"' in seen[1] and "JST" in seen[1]
+    assert 'datetime="2026-11-21T08:30:00+09:00"' in seen[1] and "(Asia/Tokyo)" in seen[1]
 
 
 def test_friendly_days_follow_the_language_after_a_switch(monkeypatch):

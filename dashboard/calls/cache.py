@@ -18,6 +18,14 @@ behave the same, with no branching on the backend:
   the error, without calling.
 - **Refresh** skips the fresh entry, at most once per line per CALLS_REFRESH_INTERVAL,
   and is single-flighted like any miss.
+- **Changed** (`mark_views_stale`): the provider told us (a webhook event) that a line's
+  calls of one kind changed; every entry of that kind asked for before then stops being
+  fresh, and the next read asks the provider (entries stay, to be shown stale if it fails).
+- **Rendered views** (`ViewCache`): a table screen's rendered list (rows, pager, export
+  link) is stored too, keyed by everything that changes its HTML (`ViewCache.for_view`),
+  and valid while the answers it was drawn from are fresh and the line's *generation* of
+  every kind it shows is unchanged. `mark_views_stale(line, kind)` bumps a generation:
+  a webhook's new calls, a follow-up mark or claim. A hit is one cache read.
 - A broken cache (Redis down, the disk store unwritable or corrupt) degrades to "no
   cache" with a warning, never a 500.
 
@@ -40,6 +48,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -138,6 +147,7 @@ class CacheKeys:
     backoff: str  # per line: a failing provider fails for every query
     refresh: str  # per line: the forced-refresh rate limit
     refused: str  # per line: a rejected key or expired subscription, remembered for a TTL
+    changed: str  # per line and kind: when the provider last said its calls changed
 
 
 def cache_keys(fingerprint: str, kind: CallKind, params: dict[str, str]) -> CacheKeys:
@@ -154,7 +164,20 @@ def cache_keys(fingerprint: str, kind: CallKind, params: dict[str, str]) -> Cach
         backoff=f"{line}:backoff",
         refresh=f"{line}:refresh",
         refused=f"{line}:{kind}:refused",
+        changed=changed_key(fingerprint, kind),
     )
+
+
+def changed_key(fingerprint: str, kind: CallKind) -> str:
+    return f"calls:{KEY_VERSION}:{fingerprint}:{kind}:changed"
+
+
+def last_changed(fingerprint: str, kinds: tuple[CallKind, ...]) -> float | None:
+    """When the provider last said any of `kinds` changed for this key (None: not lately),
+    for caches built on top of these answers (the overview) to go stale with them."""
+    found = _store.get_many([changed_key(fingerprint, kind) for kind in kinds])
+    times = [v for v in found.values() if isinstance(v, (int, float))]
+    return max(times) if times else None
 
 
 @sensitive_variables()
@@ -174,6 +197,9 @@ def fetch_batch(line: Line, kind: CallKind, query: CallQuery, *, refresh: bool =
     # the key in clear, so a traceback or debug page cannot show it.
     flight = _Flight(keys, Policy.from_settings(), lambda: _list_calls(line, kind, query))
     fetched = flight.run(refresh=refresh)
+    if refresh and fetched.source == "upstream" and fetched.error is None:
+        # Refreshed for one viewer: the views others were shown from the older answer go.
+        mark_views_stale(line, kind, calls_changed=False)
     _observe(fetched)
     return fetched
 
@@ -192,7 +218,10 @@ _RESULT = {"cache": "hit", "upstream": "miss", "stale": "stale"}
 
 def _observe(fetched: Fetched) -> None:
     """Count every batch (tables, timeline, caller pages, reports alike) in the metrics,
-    and list the request's distinct outcomes in its log line ("hit", "miss,hit", …)."""
+    and list the request's distinct outcomes in its log line ("hit", "miss,hit", …).
+    The request also remembers how fresh its oldest batch is (a rendered view drawn from
+    them is stored no longer than that), and whether any failed (then it is not stored)."""
+    _note_batch_for_views(fetched)
     result = "error" if fetched.error and not fetched.stale else _RESULT.get(fetched.source)
     result = result or fetched.source
     CACHE_RESULTS.labels(result=result).inc()
@@ -222,6 +251,13 @@ def _list_calls(line: Line, kind: CallKind, query: CallQuery) -> CallBatch:
 class _Entry:
     batch: CallBatch
     at: float  # clock() when fetched
+    asked: float  # clock() when the provider was asked: what it can know of
+
+    def fresh(self, now: float, ttl: float, changed_at: float | None) -> bool:
+        """Within the TTL, and asked for after the last change the provider told us of."""
+        if now - self.at >= ttl:
+            return False
+        return changed_at is None or self.asked > changed_at
 
     @property
     def fetched_at(self) -> datetime:
@@ -233,10 +269,11 @@ class _Entry:
 _ROW_FIELDS = tuple(f.name for f in dataclasses.fields(Call) if f.name != "kind")
 
 
-def _pack_entry(batch: CallBatch, at: float) -> dict[str, Any]:
+def _pack_entry(batch: CallBatch, at: float, asked: float) -> dict[str, Any]:
     rows = tuple(tuple(getattr(c, name) for name in _ROW_FIELDS) for c in batch.calls)
     return {
         "at": at,
+        "asked": asked,
         "fields": _ROW_FIELDS,
         "kind": batch.kind.value,
         "offset": batch.offset,
@@ -254,6 +291,9 @@ def _unpack_entry(value: object, now: float, stale_ttl: float) -> _Entry | None:
     at = value.get("at")
     if not isinstance(at, (int, float)) or now - at > stale_ttl:
         return None
+    asked = value.get("asked", at)
+    if not isinstance(asked, (int, float)):
+        return None
     try:
         kind = CallKind(value["kind"])
         calls = []
@@ -268,7 +308,7 @@ def _unpack_entry(value: object, now: float, stale_ttl: float) -> _Entry | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
-    return _Entry(batch, at)
+    return _Entry(batch, at, asked)
 
 
 _ERRORS_BY_CODE = {cls.code: cls for cls in ERROR_TYPES}
@@ -318,10 +358,14 @@ class _Flight:
         self.policy = policy
         self.fetch = fetch
         self.locked_at = 0.0  # time.monotonic() when this request took the lock
+        self.changed_at: float | None = None  # when the provider last said this kind changed
 
     def run(self, *, refresh: bool) -> Fetched:
         now = clock()
-        found = _store.get_many([self.keys.entry, self.keys.backoff, self.keys.refused])
+        keys = [self.keys.entry, self.keys.backoff, self.keys.refused, self.keys.changed]
+        found = _store.get_many(keys)
+        changed_at = found.get(self.keys.changed)
+        self.changed_at = changed_at if isinstance(changed_at, (int, float)) else None
         entry = _unpack_entry(found.get(self.keys.entry), now, self.policy.stale_ttl)
         backoff = _Backoff.load(found.get(self.keys.backoff))
         paused = backoff is not None and backoff.until > now
@@ -331,7 +375,7 @@ class _Flight:
             # would be refused again, once per person looking at the banner.
             return Fetched(batch=None, fetched_at=None, error=refused())
         newer_than = None
-        if entry is not None and now - entry.at < self.policy.ttl:
+        if entry is not None and entry.fresh(now, self.policy.ttl, self.changed_at):
             # A fresh answer. Refresh skips it, unless the provider is paused or this line
             # was force-refreshed moments ago: then it is fresh enough.
             if not refresh or paused or not self._may_refresh():
@@ -400,7 +444,7 @@ class _Flight:
         entry = _unpack_entry(found.get(self.keys.entry), now, self.policy.stale_ttl)
         if (
             entry is not None
-            and now - entry.at < self.policy.ttl
+            and entry.fresh(now, self.policy.ttl, self.changed_at)
             and (newer_than is None or entry.at > newer_than)
         ):
             return self._from_cache(entry)
@@ -445,6 +489,7 @@ class _Flight:
         self, entry: _Entry | None, backoff: _Backoff | None, *, token: str | None
     ) -> Fetched:
         settled: list[str] = []
+        asked = clock()
         try:
             try:
                 batch = self.fetch()
@@ -452,7 +497,7 @@ class _Flight:
                 return self._failed(exc, entry, backoff)
             at = clock()
             # Stored before the lock is released: waiters find it when the lock goes.
-            _store.set(self.keys.entry, _pack_entry(batch, at), self.policy.stale_ttl)
+            _store.set(self.keys.entry, _pack_entry(batch, at, asked), self.policy.stale_ttl)
             # A good answer ends any remembered refusal of this kind (another view's may
             # have landed while this one fetched) and the pause it found, with the lock.
             settled = [self.keys.refused] + ([self.keys.backoff] if backoff is not None else [])
@@ -516,3 +561,243 @@ class _Flight:
             source="stale",
             retry_in=retry_in,
         )
+
+
+# Rendered views -------------------------------------------------------------------------
+#
+# A table screen's list (rows, pager, export link) is most of a page's cost and the same
+# for everyone who may see the line: it is stored rendered. Each stored view carries the
+# line's generation of every kind it shows, read before its data was: a generation bumped
+# since (mark_views_stale) makes it a miss, so a view is never older than a mark, a claim
+# or a webhook. It expires when the oldest provider answer it was drawn from stops being
+# fresh, and only views drawn from good answers are stored (never an error or stale one).
+
+# The kinds whose calls a screen shows: the missed tab says "answered later" from the
+# incoming and outgoing lists; the timeline ("all") shows every kind.
+VIEW_DEPENDS_ON: dict[str, tuple[CallKind, ...]] = {
+    CallKind.MISSED: (CallKind.MISSED, CallKind.INCOMING, CallKind.OUTGOING),
+    CallKind.INCOMING: (CallKind.INCOMING,),
+    CallKind.OUTGOING: (CallKind.OUTGOING,),
+    "all": (CallKind.MISSED, CallKind.INCOMING, CallKind.OUTGOING),
+    # Not a screen: the "answered later" index (followup/later.py), stored the same way.
+    "later": (CallKind.INCOMING, CallKind.OUTGOING),
+}
+# A generation outlives every view stored under it (they live a TTL at most); when one is
+# evicted anyway, a new random one replaces it, which no stored view can hold.
+GENERATION_TIMEOUT = 24 * 3600.0
+# The controls' key names today (quick ranges): an hour, then drawn again.
+CONTROLS_SECONDS = 3600.0
+# A view about to expire is not worth a write.
+MIN_VIEW_SECONDS = 1.0
+_VIEWS_MEMO = "views:oldest-batch"  # request memo: (oldest fetch time or None, all clean)
+
+
+def _generation_key(fingerprint: str, line_pk: int, kind: CallKind | str) -> str:
+    # The key's fingerprint too: a replaced key leaves every view of the old one behind.
+    return f"views:{KEY_VERSION}:{fingerprint}:{line_pk}:{kind}:generation"
+
+
+@sensitive_variables()
+def mark_views_stale(line: Line, kind: CallKind, *, calls_changed: bool = True) -> None:
+    """This line's cached views of `kind` calls are stale: the next request for any of
+    them renders afresh (every screen showing that kind: the timeline, and the missed
+    tab for incoming/outgoing). `calls_changed` (a webhook said the provider has new
+    calls): the provider's cached answers for the kind are asked again too; False when
+    only our own state changed (follow-up marks or claims on missed calls)."""
+    try:
+        fingerprint = crypto.fingerprint(line.get_api_key())
+    except KeyDecryptionError:
+        return  # nothing is fetched, so no view is stored, for an unreadable key
+    _store.set(_generation_key(fingerprint, line.pk, kind), uuid.uuid4().hex, GENERATION_TIMEOUT)
+    if calls_changed:
+        # Every entry of the kind asked for until now stops being fresh (_Entry.fresh); an
+        # answer asked for in this same instant may predate the call: `fresh` needs later.
+        _store.set(changed_key(fingerprint, kind), clock(), settings.CALLS_CACHE_STALE_TTL)
+
+
+# Facts about a line that whole pages show beside its lists (the live view's "this line
+# has a webhook"), kept under a generation of their own like the views: the change that
+# alters one calls `mark_line_changed(line, name)` once committed, and the next read
+# computes it afresh. Kept a few minutes at most, should a bump be lost to an outage.
+LINE_FACT_SECONDS = 120.0
+WEBHOOK_FACT = "webhook"
+
+
+@sensitive_variables()
+def line_fact(line: Line, name: str, compute: Callable[[], Any]) -> Any:
+    """`compute()` for `line`, from the shared cache while the line's `name` generation
+    holds (one read of two keys); computed and stored otherwise."""
+    try:
+        fingerprint = crypto.fingerprint(line.get_api_key())
+    except KeyDecryptionError:
+        return compute()
+    generation_key = _generation_key(fingerprint, line.pk, name)
+    fact_key = f"views:{KEY_VERSION}:{fingerprint}:{line.pk}:{name}:fact"
+    found = _store.get_many([generation_key, fact_key])
+    generation = found.get(generation_key)
+    stored = found.get(fact_key)
+    held = isinstance(stored, dict) and stored.get("generation") == generation
+    if generation is not None and held and "value" in stored:
+        return stored["value"]
+    if generation is None:  # evicted or never bumped: a new one no stored fact holds
+        token = uuid.uuid4().hex
+        generation = token if _store.add(generation_key, token, GENERATION_TIMEOUT) else None
+    # Read before computing: a change committed meanwhile bumps it, and this value loses.
+    value = compute()
+    if generation is not None:
+        _store.set(fact_key, {"generation": generation, "value": value}, LINE_FACT_SECONDS)
+    return value
+
+
+@sensitive_variables()
+def mark_line_changed(line: Line, name: str) -> None:
+    """The line's `name` fact changed (see `line_fact`): the next read computes it."""
+    try:
+        fingerprint = crypto.fingerprint(line.get_api_key())
+    except KeyDecryptionError:
+        return
+    _store.set(_generation_key(fingerprint, line.pk, name), uuid.uuid4().hex, GENERATION_TIMEOUT)
+
+
+def _note_batch_for_views(fetched: Fetched) -> None:
+    memo = request_memo()
+    if memo is None:
+        return
+    oldest_at, clean = memo.get(_VIEWS_MEMO, (None, True))
+    clean = clean and fetched.error is None and fetched.batch is not None
+    memo[_VIEWS_MEMO] = (oldest(oldest_at, fetched.fetched_at), clean)
+
+
+@dataclass(frozen=True)
+class StoredView:
+    """A rendered list and the few facts about its page the rest of the screen shows."""
+
+    listing: str
+    fetched_at: datetime | None
+    first_index: int
+    last_index: int
+    has_prev: bool = False
+    has_next: bool = False
+    # A stored view was drawn from good answers only: no banner to show.
+    source: str = "cache"
+    error: None = None
+    stale: bool = False
+    retry_in: None = None
+    partial_errors: tuple = ()
+
+
+class ViewCache:
+    """One screen's rendered list in the shared cache: `lookup()` before fetching
+    anything, `store()` after rendering it."""
+
+    def __init__(self, key: str, generation_keys: list[str]) -> None:
+        self.key = key
+        self.generation_keys = generation_keys
+        self.generations: dict[str, str] | None = None  # as read before any data
+        # The filter form above the list: drawn from the key's parts alone (no
+        # data), so they hold for as long as the key does, whatever the generations.
+        self.controls_key = f"{key}:controls"
+        self.controls: str | None = None
+        self.until: float | None = None  # of the value `lookup` found
+
+    @classmethod
+    @sensitive_variables()
+    def for_view(
+        cls, line: Line, screen: str, view: dict[str, object], viewer: tuple
+    ) -> ViewCache | None:
+        """The cache slot of `screen` ("missed", "incoming", "outgoing", "all") of `line`
+        for `view` (the normalised filter and position) as drawn for `viewer`
+        (`viewer_parts`). None when the line's key cannot be read (nothing to show)."""
+        try:
+            fingerprint = crypto.fingerprint(line.get_api_key())
+        except KeyDecryptionError:
+            return None
+        parts = [
+            # The release: code, templates and catalogues; and the settings lists show.
+            settings.RELEASE,
+            settings.EXPORT_MAX_ROWS,
+            settings.CALLS_CACHE_TTL,
+            # The line: its answers (by key fingerprint), its label and number region.
+            line.pk,
+            fingerprint,
+            line.label,
+            line.default_region,
+            screen,
+            sorted((str(k), str(v)) for k, v in view.items()),
+            viewer,
+        ]
+        canonical = json.dumps(parts, ensure_ascii=False, separators=(",", ":"), default=str)
+        digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
+        kinds = VIEW_DEPENDS_ON[screen]
+        return cls(
+            f"views:{KEY_VERSION}:{fingerprint}:{line.pk}:{digest}",
+            [_generation_key(fingerprint, line.pk, kind) for kind in kinds],
+        )
+
+    def lookup(self, *, controls: bool = False) -> Any:
+        """The stored view (a `StoredView`, or what `store` was given) if every generation
+        it was drawn under still holds (one read); with `controls`, the stored filter form
+        too (in `self.controls`). `self.until`: when the stored value stops being fresh."""
+        wanted = [self.key, *self.generation_keys] + ([self.controls_key] if controls else [])
+        found = _store.get_many(wanted)
+        stored_controls = found.get(self.controls_key)
+        self.controls = stored_controls if isinstance(stored_controls, str) else None
+        generations = {k: found[k] for k in self.generation_keys if k in found}
+        missing = [k for k in self.generation_keys if k not in generations]
+        for key in missing:  # evicted or never bumped: a new one no stored view holds
+            token = uuid.uuid4().hex
+            if _store.add(key, token, GENERATION_TIMEOUT):
+                generations[key] = token
+            else:
+                generations[key] = _store.get(key)
+        self.generations = generations
+        stored = found.get(self.key)
+        if (
+            not missing
+            and isinstance(stored, dict)
+            and stored.get("generations") == generations
+            and isinstance(stored.get("until"), (int, float))
+            and clock() < stored["until"]
+            and "view" in stored
+        ):
+            self.until = stored["until"]
+            if isinstance(stored["view"], StoredView):
+                annotate(cache="hit", view="hit")
+            return stored["view"]
+        return None
+
+    def store(self, view: object, *, until: float | None = None) -> None:
+        """Keep `view` for as long as the answers it was drawn from are fresh (and no
+        later than `until`), if they all were good; under the generations read before
+        them, so a change meanwhile wins."""
+        memo = request_memo()
+        oldest_at, clean = (None, False) if memo is None else memo.get(_VIEWS_MEMO, (None, False))
+        if not clean or oldest_at is None or self.generations is None:
+            return
+        if any(v is None for v in self.generations.values()):
+            return
+        fresh_until = oldest_at.timestamp() + settings.CALLS_CACHE_TTL
+        until = fresh_until if until is None else min(until, fresh_until)
+        seconds = until - clock()
+        if seconds < MIN_VIEW_SECONDS:
+            return
+        if isinstance(view, StoredView):
+            annotate(view="stored")
+        value = {"generations": self.generations, "until": until, "view": view}
+        _store.set(self.key, value, seconds)
+
+    def store_controls(self, html: str) -> None:
+        _store.set(self.controls_key, html, CONTROLS_SECONDS)
+
+
+def viewer_parts(request: Any) -> tuple:
+    """What about the viewer changes a rendered list's HTML, for `ViewCache.for_view`:
+    the language, the time zone, today in that zone ("Today 14:03"), the mount point
+    (links). A new per-user rendering input (a date format, a permission that changes the
+    markup) must be added here, or one viewer's list would be shown to another."""
+    return (
+        request.LANGUAGE_CODE,
+        request.time_zone,
+        timezone.localdate().isoformat(),
+        request.META.get("SCRIPT_NAME", ""),
+    )

@@ -32,6 +32,18 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TEXT_SORTS = {SortField.NAME: "name", SortField.LOCATION: "location"}
 
 
+# The line's whole list, newest first, read in the endpoints' largest pages (200 for
+# incoming and outgoing): one query shape shared by "answered later" (followup/later.py)
+# and the tables' first pages, so the same cached answers serve both and a team opening
+# a line asks the provider once per kind, not once per page and once more per window.
+SHARED_CHUNK = 200
+
+
+def newest_first(offset: int, limit: int = SHARED_CHUNK) -> CallQuery:
+    """The unfiltered newest-first list at `offset`: the query every shared chunk uses."""
+    return CallQuery(offset=offset, limit=limit, tz_name="UTC")
+
+
 def call_ms(call: Call) -> int:
     """The call's instant in integer milliseconds, the unit of the viewer's bounds."""
     return (call.started_at - _EPOCH) // timedelta(milliseconds=1)
@@ -86,7 +98,7 @@ class ExactList:
         if self.empties_last:
             return self._empties_last(offset, limit)
         if not self.trims:
-            return self._get(offset, limit)
+            return self._from_shared_chunk(offset, limit) or self._get(offset, limit)
         head = self.head()
         if head is None:
             assert self._head_failure is not None
@@ -185,6 +197,23 @@ class ExactList:
     def _get(self, offset: int, limit: int) -> Fetched:
         query = self.query.replace(offset=offset, limit=limit)
         return fetch_batch(self.line, self.kind, query, refresh=self.refresh)
+
+    def _from_shared_chunk(self, offset: int, limit: int) -> Fetched | None:
+        """The slice from the line's first shared chunk (`newest_first`), when this is
+        the unfiltered newest-first list and the slice lies inside the chunk."""
+        query = self.query
+        unfiltered = not (query.search or query.date_from or query.date_to)
+        newest = query.sort is SortField.DATE and query.descending
+        if not (unfiltered and newest and offset + limit <= SHARED_CHUNK):
+            return None
+        fetched = fetch_batch(self.line, self.kind, newest_first(0), refresh=self.refresh)
+        batch = fetched.batch
+        if batch is None or batch.skipped_rows:
+            # A malformed row shifts the provider's offsets against ours: ask exactly.
+            return None if batch is not None else fetched
+        calls = batch.calls[offset : offset + limit]
+        sliced = CallBatch(kind=batch.kind, calls=calls, offset=offset, limit=limit)
+        return dataclasses.replace(fetched, batch=sliced)
 
     def _from_chunks(self, start: int, limit: int) -> Fetched | None:
         """The slice from a head chunk already read, when it holds all of it (or the

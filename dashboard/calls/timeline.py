@@ -215,7 +215,7 @@ class TimelinePage:
         return [(", ".join(labels), error) for labels, error in grouped.values()]
 
 
-class _CachedFetcher:
+class CachedFetcher:
     """Fetches through the shared cache and remembers errors and freshness per kind."""
 
     def __init__(self, line: Line, call_filter: CallFilter, tz_name: str, refresh: bool):
@@ -250,7 +250,7 @@ def fetch_timeline(
     """The timeline page at `cursor`, or the one ending at `before`; errors are data."""
     # Only date order can be merged; the timeline ignores any other sort.
     call_filter = dataclasses.replace(call_filter, sort=SortField.DATE, descending=True, page=1)
-    fetcher = _CachedFetcher(line, call_filter, tz_name, refresh)
+    fetcher = CachedFetcher(line, call_filter, tz_name, refresh)
     start = cursor or Cursor()
     if before is not None:
         start = previous_start(fetcher, before, call_filter.per_page)

@@ -10,14 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from dashboard.calls.phone import number_key
 from dashboard.followup.marks import CallRef
 from dashboard.followup.models import NOTE_MAX_LENGTH, FollowUpStatus
+from dashboard.text import one_line
 
 OPEN = "open"  # the form's value for "no mark": clears it
-
-
-def _clean_text(text: str) -> str:
-    """One line of printable text: notes are shown in tables, not documents."""
-    # Line breaks and tabs become spaces first, then other control characters go.
-    return "".join(ch for ch in " ".join(text.split()) if ch.isprintable())
 
 
 def _parse_time(value: str) -> datetime | None:
@@ -59,7 +54,7 @@ class MarkForm(forms.Form):
         return when
 
     def clean_note(self) -> str:
-        return _clean_text(self.cleaned_data.get("note") or "")
+        return one_line(self.cleaned_data.get("note") or "")
 
     def clean_later(self) -> datetime | None:
         return _parse_time(self.cleaned_data.get("later") or "")

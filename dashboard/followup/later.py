@@ -21,15 +21,16 @@ from datetime import datetime
 
 from django.db import connections
 
-from dashboard.calls.cache import fetch_batch
+from dashboard.calls.cache import ViewCache, fetch_batch
+from dashboard.calls.exact import SHARED_CHUNK, newest_first
 from dashboard.calls.phone import number_key
 from dashboard.lines.key_check import page_checks_written_here
 from dashboard.lines.models import Line
 from dashboard.smsmobileapi.errors import UpstreamError
-from dashboard.smsmobileapi.records import Call, CallKind, CallQuery
+from dashboard.smsmobileapi.records import Call, CallKind
 
 LATER_KINDS = (CallKind.INCOMING, CallKind.OUTGOING)
-CHUNK = 200
+CHUNK = SHARED_CHUNK  # the tables' first pages read the same chunks (calls/exact.py)
 # 3 x 200 rows per kind: days to weeks of a busy support line.
 MAX_CHUNKS = 3
 
@@ -64,6 +65,11 @@ class LaterContacts:
         self._chunks: dict[CallKind, int] = dict.fromkeys(LATER_KINDS, 0)
         self._failed: dict[CallKind, UpstreamError | None] = {}
         self._lock = threading.Lock()
+        self._restored_chunks = 0
+        # Where the index is stored for the line's other viewers, and until when the
+        # stored one it started from is fresh (later_contacts).
+        self.shared: ViewCache | None = None
+        self.shared_until: float | None = None
 
     @classmethod
     def from_calls(cls, calls: Iterable[Call], region: str) -> LaterContacts:
@@ -129,6 +135,36 @@ class LaterContacts:
             if sent < CHUNK:
                 self._done[kind] = True
 
+    # Stored for every viewer of the line (calls/cache.py ViewCache, "later") ---------------
+
+    def restore(self, snapshot: object) -> bool:
+        """Start from a stored index instead of reading its chunks again."""
+        if not isinstance(snapshot, dict) or snapshot.get("region") != self.region:
+            return False
+        try:
+            self.latest = dict(snapshot["latest"])
+            self._oldest = dict(snapshot["oldest"])
+            self._done = dict(snapshot["done"])
+            self._chunks = dict(snapshot["chunks"])
+        except (KeyError, TypeError, ValueError):
+            return False
+        self._restored_chunks = sum(self._chunks.values())
+        return True
+
+    def snapshot(self) -> dict:
+        return {
+            "region": self.region,
+            "latest": self.latest,
+            "oldest": self._oldest,
+            "done": self._done,
+            "chunks": self._chunks,
+        }
+
+    @property
+    def read_more(self) -> bool:
+        """Chunks were read since the index was made or restored (it is worth storing)."""
+        return sum(self._chunks.values()) > self._restored_chunks and not self._failed
+
     @property
     def failures(self) -> dict[CallKind, UpstreamError | None]:
         """The kinds that could not be read so far, and why: every "not checked" row's cause."""
@@ -152,9 +188,7 @@ def upstream_fetcher(line: Line, *, refresh: bool = False) -> ChunkFetcher:
     def fetch(
         kind: CallKind, offset: int, limit: int
     ) -> tuple[Sequence[Call], int] | UpstreamError | None:
-        fetched = fetch_batch(
-            line, kind, CallQuery(offset=offset, limit=limit, tz_name="UTC"), refresh=refresh
-        )
+        fetched = fetch_batch(line, kind, newest_first(offset, limit), refresh=refresh)
         if fetched.batch is None:
             return fetched.error
         return fetched.batch.calls, fetched.batch.sent
@@ -163,4 +197,18 @@ def upstream_fetcher(line: Line, *, refresh: bool = False) -> ChunkFetcher:
 
 
 def later_contacts(line: Line, *, refresh: bool = False) -> LaterContacts:
-    return LaterContacts(upstream_fetcher(line, refresh=refresh), line.default_region)
+    """The line's index, starting from the one stored for every viewer when it holds
+    (one cache read instead of reading and indexing up to six chunks); `keep_later`
+    stores it again once a screen read deeper."""
+    index = LaterContacts(upstream_fetcher(line, refresh=refresh), line.default_region)
+    shared = None if refresh else ViewCache.for_view(line, "later", {}, ())
+    index.shared = shared
+    if shared is not None and index.restore(shared.lookup()):
+        index.shared_until = shared.until
+    return index
+
+
+def keep_later(index: LaterContacts) -> None:
+    """Store the index for the line's other viewers if this screen read more of it."""
+    if index.shared is not None and index.read_more:
+        index.shared.store(index.snapshot(), until=index.shared_until)

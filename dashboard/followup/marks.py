@@ -3,19 +3,23 @@ line's audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.transaction import on_commit
 from django.utils import timezone
 
+from dashboard.calls.cache import mark_views_stale
 from dashboard.calls.phone import number_key
 from dashboard.followup.models import FollowUpEvent, FollowUpMark, FollowUpStatus
+from dashboard.inbox import people as inbox_people
+from dashboard.inbox.models import Attempt, CallerStatus
 from dashboard.lines import audit
 from dashboard.lines.models import AuditAction, Line
-from dashboard.smsmobileapi.records import Call
+from dashboard.smsmobileapi.records import Call, CallKind
 
 AUDIT_MARKED = AuditAction.FOLLOWUP_MARKED
 AUDIT_CLEARED = AuditAction.FOLLOWUP_CLEARED
@@ -110,4 +114,33 @@ def set_mark(
             status=status or "",
             note=note if status else "",
         )
+        if status is not None:
+            _close_caller_when_all_marked(line, user, ref, status, note)
+    _after_commit(lambda: mark_views_stale(line, CallKind.MISSED, calls_changed=False))
     return mark
+
+
+def _close_caller_when_all_marked(
+    line: Line, user: AbstractBaseUser, ref: CallRef, status: FollowUpStatus, note: str
+) -> None:
+    """Marking the last open missed call of a caller closes the caller in the inbox too
+    (the inbox's own rule, the other way round: closing a caller closes its calls)."""
+    attempt = Attempt.objects.filter(
+        line=line, number=ref.number, called_at=ref.called_at, episode__status=CallerStatus.OPEN
+    ).first()
+    if attempt is None:
+        return
+    times = list(
+        Attempt.objects.filter(episode_id=attempt.episode_id).values_list("called_at", flat=True)
+    )
+    marked = FollowUpMark.objects.filter(line=line, number=ref.number, called_at__in=times).count()
+    if marked == len(times):
+        inbox_people.mark(line, user, attempt.episode_id, CallerStatus(status.value), note, None)
+
+
+def _after_commit(change: Callable[[], None]) -> None:
+    """Run `change` now, and again once an enclosing transaction commits: a view drawn
+    before the commit (from the old marks) is then stale too."""
+    change()
+    if connection.in_atomic_block:
+        on_commit(change)

@@ -1,5 +1,5 @@
-"""The missed tab's follow-up side: marks and "answered later" on every row, and the
-"To follow up" view (`?followup=open`), which scans instead of paging (see scan.py)."""
+"""The missed tab's follow-up side: marks and "answered later" on every row. Open
+callers, one row each, are the inbox's (dashboard/inbox/)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import dataclasses
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.calls.filters import CallFilter
 from dashboard.calls.service import CallPage, fetch_calls
 from dashboard.calls.table import Column, columns_for
 from dashboard.followup.later import LaterContacts, later_contacts
-from dashboard.followup.scan import MAX_SCAN_OFFSET, OpenFilter, OpenPage, scan_open
 from dashboard.followup.state import followups_for
+from dashboard.inbox.episodes import file_missed_calls
+from dashboard.inbox.sync import SYNC_LOOKBACK
 from dashboard.lines.models import Line
 from dashboard.smsmobileapi.records import CallKind
 
@@ -26,24 +28,16 @@ def followup_column() -> Column:
 
 def missed_with_followups(
     request: HttpRequest, line: Line, call_filter: CallFilter
-) -> tuple[CallPage | OpenPage, dict[str, Any]]:
+) -> tuple[CallPage, dict[str, Any]]:
     """The missed tab's page and the template context the follow-up controls need."""
     refresh = "refresh" in request.GET
     later = later_contacts(line)
     context: dict[str, Any] = {
-        "followup_open": False,
         "columns": [*columns_for(CallKind.MISSED, call_filter), followup_column()],
     }
-    if request.GET.get("followup") == "open":
-        fields = {f.name: getattr(call_filter, f.name) for f in dataclasses.fields(CallFilter)}
-        open_filter = OpenFilter(**{**fields, "page": 1})  # the scan offset replaces pages
-        page = scan_open(
-            line, open_filter, request.time_zone, _scan_offset(request), later, refresh=refresh
-        )
-        context.update(followups=page.followups, followup_open=True, filter=open_filter)
-        context["later_unreadable"] = later_unreadable(later)
-        return page, context
     page = fetch_calls(line, CallKind.MISSED, call_filter, request.time_zone, refresh=refresh)
+    # The inbox learns of new missed callers from every missed page shown, for free.
+    file_missed_calls(line, page.calls, since=timezone.now() - SYNC_LOOKBACK)
     context["followups"] = followups_for(line, page.calls, later)
     context["later_unreadable"] = later_unreadable(later)
     return page, context
@@ -68,12 +62,3 @@ def later_unreadable(later: LaterContacts) -> LaterUnreadable | None:
     return LaterUnreadable(
         kinds=", ".join(str(kind.label) for kind in kinds), message=" ".join(messages)
     )
-
-
-def _scan_offset(request: HttpRequest) -> int:
-    raw = request.GET.get("scan", "")
-    # A bad value restarts the scan from the newest call: nothing to report, no harm.
-    # isascii: "²".isdigit() is True, yet int("²") fails.
-    if raw.isascii() and raw.isdigit() and int(raw) <= MAX_SCAN_OFFSET:
-        return int(raw)
-    return 0

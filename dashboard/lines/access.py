@@ -9,9 +9,11 @@ sent to log in. tests/test_access_matrix.py checks every URL pattern with a `lin
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,6 +36,16 @@ def get_line_for_user(request: HttpRequest, line_id: int, *, manage: bool = Fals
     return line
 
 
+def may_still_see_line(request: HttpRequest, line_id: int) -> bool:
+    """Whether the request's user may still see the line: the same check as `line_view`,
+    again during a long response (the live stream) so a removed share ends it."""
+    try:
+        get_line_for_user(request, line_id)
+    except Http404:
+        return False
+    return True
+
+
 def _visible_line(user: Any, line_id: int) -> Line | None:
     # The one rule of who sees a line, for one line: a single query.
     return Line.objects.visible_to(user).filter(pk=line_id).first()
@@ -42,13 +54,25 @@ def _visible_line(user: Any, line_id: int) -> Line | None:
 def line_view(
     *, manage: bool = False
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Decorate a view taking `line_id`: it receives `line` instead, already access-checked."""
+    """Decorate a view taking `line_id`: it receives `line` instead, already access-checked.
+    Async views (the live stream) get the same check, run in a thread."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, line_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
-            line = get_line_for_user(request, line_id, manage=manage)
-            return view(request, line, *args, **kwargs)
+        if inspect.iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            async def wrapper(request: HttpRequest, line_id: int, *args: Any, **kwargs: Any):
+                line = await sync_to_async(get_line_for_user)(request, line_id, manage=manage)
+                return await view(request, line, *args, **kwargs)
+
+        else:
+
+            @functools.wraps(view)
+            def wrapper(
+                request: HttpRequest, line_id: int, *args: Any, **kwargs: Any
+            ) -> HttpResponse:
+                line = get_line_for_user(request, line_id, manage=manage)
+                return view(request, line, *args, **kwargs)
 
         setattr(wrapper, ACCESS_MARKER, "manage" if manage else "browse")
         # login_required copies the marker onto its own wrapper (functools.wraps).

@@ -30,9 +30,12 @@ def record(
     line: Line,
     actor: AbstractBaseUser | AnonymousUser | None,
     action: AuditAction,
+    *,
+    actor_name: str | None = None,
     **details: Any,
 ) -> AuditEvent:
-    """Append one event to `line`'s trail. `details` must never hold a key in clear."""
+    """Append one event to `line`'s trail. `details` must never hold a key in clear.
+    Without a user, `actor_name` names who acted (default: the command line)."""
     is_user = actor is not None and actor.is_authenticated
     return AuditEvent.objects.create(
         line=line if line.pk else None,
@@ -40,7 +43,7 @@ def record(
         line_label=line.label,
         line_owner_id=line.owner_id,
         actor=actor if is_user else None,
-        actor_name=actor.get_username() if is_user else COMMAND_LINE_ACTOR,
+        actor_name=actor.get_username() if is_user else (actor_name or COMMAND_LINE_ACTOR),
         action=action,
         details=details,
     )

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from dashboard.lines import views
+from dashboard.webhooks import views as webhook_views
 
 urlpatterns = [
     path("", views.line_list, name="line-list"),
@@ -14,4 +15,5 @@ urlpatterns = [
     path("<int:line_id>/share/remove/", views.line_unshare, name="line-unshare"),
     path("<int:line_id>/delete/", views.line_delete, name="line-delete"),
     path("<int:line_id>/audit/", views.line_audit, name="line-audit"),
+    path("<int:line_id>/webhook/", webhook_views.line_webhook, name="line-webhook"),
 ]

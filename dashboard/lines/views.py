@@ -52,7 +52,7 @@ def line_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related("shared_with_users", "shared_with_groups")
     )
     rows = [(line, line.can_manage(request.user)) for line in lines]
-    return render(request, "lines/line_list.html", {"rows": rows})
+    return render(request, "lines/line_list.html", {"rows": rows, "lines_shown": lines})
 
 
 @login_required

@@ -46,6 +46,27 @@ class SafeCache:
         except Exception as exc:
             self._warn("write", exc)
 
+    def set_many(self, values: dict[str, object], timeout: float) -> None:
+        """Several keys in one round trip."""
+        try:
+            cache.set_many(values, timeout=_timeout(timeout))
+        except Exception as exc:
+            self._warn("write", exc)
+
+    def incr(self, key: str, timeout: float | None) -> int | None:
+        """Add one to a counter that lives `timeout` seconds (None: for good; 1 when new);
+        None when the cache is unusable."""
+        try:
+            try:
+                return cache.incr(key)
+            except ValueError:  # no counter yet; `add` settles the race of two first ones
+                if cache.add(key, 1, timeout=None if timeout is None else _timeout(timeout)):
+                    return 1
+                return cache.incr(key)
+        except Exception as exc:
+            self._warn("count", exc)
+            return None
+
     def delete(self, key: str) -> None:
         self.delete_many([key])
 

@@ -13,15 +13,25 @@
   the same quote, so no spreadsheet drops the `+` or the leading 0 or shows 3.2E+10.
 - Times are in the viewer's zone, named in the header, as `YYYY-MM-DD HH:MM:SS` (which
   spreadsheets read as a date-time in any locale); durations in seconds and as h:mm:ss.
+
+The other variant, `PLAIN` ("for import into other tools": a CRM, a script), is RFC 4180
+as it is: UTF-8 without a BOM, CRLF line ends, quotes only where a cell needs them, every
+value exactly as the provider sent it (no quote before `+32…` or `=…`) and times in ISO
+8601 with their offset. It is unsafe to open in a spreadsheet, and the page says so.
+
+Where the screen shows follow-up (the missed tab, the timeline), the export has its
+columns too: the mark, who set it and when, its note, and when the caller was reached
+later (dashboard/followup/state.py, read per chunk of rows).
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.utils import translation
@@ -70,7 +80,38 @@ def hms(seconds: int | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
-def header(kind: CallKind, tz_name: str) -> list[str]:
+@dataclass(frozen=True)
+class Variant:
+    """How the cells are written: for a spreadsheet (safe) or for another tool (plain)."""
+
+    name: str
+    safe: bool
+
+    @property
+    def suffix(self) -> str:
+        return "" if self.safe else "-plain"
+
+
+SPREADSHEET = Variant("spreadsheet", safe=True)
+PLAIN = Variant("plain", safe=False)
+VARIANTS = {v.name: v for v in (SPREADSHEET, PLAIN)}
+
+
+def variant_for(value: str | None) -> Variant | None:
+    """`?format=` of an export link: absent is the spreadsheet-safe default; an unknown
+    value is None (the view refuses it in plain words)."""
+    return SPREADSHEET if not value else VARIANTS.get(value)
+
+
+# The follow-up states of a chunk of calls (a `FollowUps`: `.for_call(call)`), what the
+# screen's follow-up column shows.
+FollowUpLookup = Callable[[list[Call]], Any]
+
+
+def header(
+    kind: CallKind | None, tz_name: str, *, followup: bool = False, variant: Variant = SPREADSHEET
+) -> list[str]:
+    """The columns of `kind`'s export (None: every kind, the timeline)."""
     columns = [
         _("Time (%(zone)s)") % {"zone": tz_name},
         _("Kind"),
@@ -79,24 +120,81 @@ def header(kind: CallKind, tz_name: str) -> list[str]:
     ]
     if kind is not CallKind.MISSED:
         columns += [_("Duration (seconds)"), _("Duration (h:mm:ss)"), _("Location")]
-    return [neutralise(c) for c in columns]
-
-
-def row(call: Call, zone: ZoneInfo) -> list[str]:
-    local = call.started_at.astimezone(zone)
-    cells = [
-        neutralise(local.strftime("%Y-%m-%d %H:%M:%S")),
-        neutralise(call.kind.label),
-        number_cell(call.number),
-        neutralise(call.name),
-    ]
-    if call.kind is not CallKind.MISSED:
-        cells += [
-            neutralise("" if call.duration is None else call.duration),
-            neutralise(hms(call.duration)),
-            neutralise(call.location),
+    if followup:
+        columns += [
+            _("Follow-up"),
+            _("Marked by"),
+            _("Marked at (%(zone)s)") % {"zone": tz_name},
+            _("Note"),
+            _("Answered later at (%(zone)s)") % {"zone": tz_name},
         ]
+    return [_cell(c, variant) for c in columns]
+
+
+def row(
+    call: Call,
+    zone: ZoneInfo,
+    *,
+    kind: CallKind | None = None,
+    followup: object = None,
+    with_followup: bool = False,
+    variant: Variant = SPREADSHEET,
+) -> list[str]:
+    """One call's cells, in the columns `header(kind, …)` names."""
+    cells = [
+        _time_cell(call.started_at, zone, variant),
+        _cell(call.kind.label, variant),
+        number_cell(call.number) if variant.safe else _plain(call.number),
+        _cell(call.name, variant),
+    ]
+    if kind is not CallKind.MISSED:  # every kind's table but Missed has these columns
+        has_duration = call.kind is not CallKind.MISSED
+        cells += [
+            _cell("" if call.duration is None or not has_duration else call.duration, variant),
+            _cell(hms(call.duration) if has_duration else "", variant),
+            _cell(call.location if has_duration else "", variant),
+        ]
+    if with_followup:
+        cells += _followup_cells(followup, zone, variant)
     return cells
+
+
+def _followup_cells(state, zone: ZoneInfo, variant: Variant) -> list[str]:
+    """Status, by, at, note, answered later at; blanks for a call that has no follow-up
+    (not a missed call, or a hidden number)."""
+    if state is None:
+        return [""] * 5
+    mark = state.mark
+    later = state.later
+    if mark is not None:
+        status = mark.get_status_display()
+    elif later.answered:
+        status = _("Answered later")
+    else:
+        status = _("To follow up")
+    return [
+        _cell(status, variant),
+        _cell(mark.marked_by_name if mark else "", variant),
+        _time_cell(mark.marked_at, zone, variant) if mark else "",
+        _cell(mark.note if mark else "", variant),
+        _time_cell(later.at, zone, variant) if later.answered and later.at else "",
+    ]
+
+
+def _cell(value: object, variant: Variant) -> str:
+    return neutralise(value) if variant.safe else _plain(value)
+
+
+def _plain(value: object) -> str:
+    """The value as sent; only the control characters no CSV reader expects are dropped."""
+    return _CONTROLS.sub("", "" if value is None else str(value))
+
+
+def _time_cell(moment, zone: ZoneInfo, variant: Variant) -> str:
+    local = moment.astimezone(zone)
+    if variant.safe:
+        return neutralise(local.strftime("%Y-%m-%d %H:%M:%S"))
+    return local.isoformat(timespec="seconds")
 
 
 class ReadingOutcome(Protocol):
@@ -118,34 +216,64 @@ def stream_csv(
     calls: Iterable[Call],
     outcome: ReadingOutcome,
     *,
-    kind: CallKind,
+    kind: CallKind | None,
     tz_name: str,
     language: str | None,
+    followups: FollowUpLookup | None = None,
+    variant: Variant = SPREADSHEET,
 ) -> Iterator[str]:
-    """BOM and header, the rows, then one closing line if the cap or an error cut it short.
+    """BOM (spreadsheet variant) and header, the rows, then one closing line if the cap
+    or an error cut it short. `kind` None is the timeline (every kind); `followups`, when
+    the screen shows follow-up, gives the states of each chunk of rows.
 
     Runs after the view has returned (streaming), when the request's language is no
     longer active: `language` brings it back for the header and closing line.
     """
-    # Every cell quoted: a spreadsheet whose list separator is `;` (Belgian, French, German
-    # and Dutch locales) would otherwise split `Bob;=1+2` and evaluate the second half.
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
+    # Spreadsheet: every cell quoted, as a spreadsheet whose list separator is `;`
+    # (Belgian, French, German and Dutch locales) would otherwise split `Bob;=1+2` and
+    # evaluate the second half. Plain: RFC 4180's own minimal quoting.
+    quoting = csv.QUOTE_ALL if variant.safe else csv.QUOTE_MINIMAL
+    writer = csv.writer(_Echo(), quoting=quoting, lineterminator="\r\n")
     zone = ZoneInfo(tz_name)
+    with_followup = followups is not None
     with translation.override(language):
-        yield BOM + writer.writerow(header(kind, tz_name))
-        chunk: list[str] = []
-        for call in calls:
-            chunk.append(writer.writerow(row(call, zone)))
-            if len(chunk) >= CHUNK_ROWS:
-                yield "".join(chunk)
-                chunk = []
+        start = BOM if variant.safe else ""
+        yield start + writer.writerow(
+            header(kind, tz_name, followup=with_followup, variant=variant)
+        )
+        for chunk in _chunks(calls):
+            states = followups(chunk) if followups is not None else None
+            yield "".join(
+                writer.writerow(
+                    row(
+                        call,
+                        zone,
+                        kind=kind,
+                        followup=states.for_call(call) if states is not None else None,
+                        with_followup=with_followup,
+                        variant=variant,
+                    )
+                )
+                for call in chunk
+            )
+        closing = None
         if outcome.truncated:
-            chunk.append(writer.writerow([neutralise(cap_message(outcome.max_rows))]))
+            closing = cap_message(outcome.max_rows)
         elif outcome.error is not None:
-            message = _("Export incomplete: %(reason)s") % {"reason": outcome.error.user_message}
-            chunk.append(writer.writerow([neutralise(message)]))
-        if chunk:
-            yield "".join(chunk)
+            closing = _("Export incomplete: %(reason)s") % {"reason": outcome.error.user_message}
+        if closing:
+            yield writer.writerow([_cell(closing, variant)])
+
+
+def _chunks(calls: Iterable[Call]) -> Iterator[list[Call]]:
+    chunk: list[Call] = []
+    for call in calls:
+        chunk.append(call)
+        if len(chunk) >= CHUNK_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def cap_message(max_rows: int) -> str:
@@ -155,5 +283,7 @@ def cap_message(max_rows: int) -> str:
     ) % {"n": number_format(max_rows, force_grouping=True)}
 
 
-def filename(label: str, kind: CallKind, today: date) -> str:
-    return f"{slugify(label) or 'line'}-{kind.value}-{today.isoformat()}.csv"
+def filename(label: str, kind: CallKind | str, today: date, variant: Variant = SPREADSHEET) -> str:
+    """'support-phone-missed-2026-11-20.csv'; '…-plain.csv' for the import variant."""
+    name = getattr(kind, "value", kind)
+    return f"{slugify(label) or 'line'}-{name}-{today.isoformat()}{variant.suffix}.csv"

@@ -8,16 +8,19 @@ so reports share the table pages' cache and single flight.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from datetime import datetime
 
 from dashboard.calls.cache import oldest
 from dashboard.calls.exact import ExactList
+from dashboard.calls.filters import CallFilter
+from dashboard.calls.timeline import CachedFetcher, Cursor, merge_page
 from dashboard.lines.models import Line
 from dashboard.smsmobileapi.client import ENDPOINTS
 from dashboard.smsmobileapi.errors import UpstreamError
-from dashboard.smsmobileapi.records import Call, CallKind, CallQuery
+from dashboard.smsmobileapi.records import Call, CallKind, CallQuery, SortField
 
 # Pages beyond what the row cap needs: rows the client skipped as malformed do not count
 # towards the cap, so a provider sending only garbage could otherwise keep us paging.
@@ -86,3 +89,40 @@ class CallReader:
             if len(batch.calls) + batch.skipped_rows < want:
                 return
             offset += want
+
+
+class TimelineReader:
+    """Iterate over the timeline of `call_filter` (every kind, newest first, the viewer's
+    exact days), at most `max_rows`: the table's pages merged one after another, as the
+    timeline screen pages through them. Same outcome attributes as `CallReader`; a kind
+    that fails ends the reading (rows of the other kinds alone would not be the view)."""
+
+    PAGE = 200
+
+    def __init__(self, line: Line, call_filter: CallFilter, tz_name: str, max_rows: int) -> None:
+        self.call_filter = dataclasses.replace(
+            call_filter, sort=SortField.DATE, descending=True, page=1
+        )
+        self.fetcher = CachedFetcher(line, self.call_filter, tz_name, refresh=False)
+        self.start = Cursor()
+        self.max_rows = max(max_rows, 0)
+        self.truncated = False
+        self.error: UpstreamError | None = None
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[Call]:
+        start = self.start
+        while True:
+            merged = merge_page(self.fetcher, start, self.PAGE)
+            if self.fetcher.errors:
+                self.error = next(iter(self.fetcher.errors.values()))
+                return
+            for call in merged.calls:
+                if self.rows >= self.max_rows:
+                    self.truncated = True
+                    return
+                self.rows += 1
+                yield call
+            if not merged.has_next:
+                return
+            start = merged.next

@@ -7,6 +7,7 @@ import hashlib
 from django.conf import settings
 from django.utils import timezone
 
+from dashboard.calls.cache import last_changed
 from dashboard.lines.crypto import KeyDecryptionError
 from dashboard.lines.models import Line
 from dashboard.ops.safe_cache import safe_cache
@@ -58,13 +59,19 @@ def _read(
     return calls, tuple(readings)
 
 
+def _changed_since(line: Line, overview: Overview) -> bool:
+    """Whether a webhook said the line's calls changed after `overview` was computed."""
+    changed = last_changed(line.key_fingerprint, tuple(CallKind))
+    return changed is not None and changed >= overview.computed_at.timestamp()
+
+
 def build_overview(line: Line, period: DateRange, *, refresh: bool = False) -> Overview:
     """The overview, from the cache when a complete one is there (and not `refresh`)."""
     max_rows = settings.OVERVIEW_MAX_ROWS
     key = overview_cache_key(line, period, max_rows)
     if key and not refresh:
         cached = safe_cache.get(key)
-        if isinstance(cached, Overview):
+        if isinstance(cached, Overview) and not _changed_since(line, cached):
             return cached
     calls, readings = _read(line, tuple(CallKind), period, max_rows, refresh)
     previous = period.previous()

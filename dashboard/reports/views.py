@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from itertools import chain
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -17,12 +17,16 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from dashboard.calls.filters import CallFilterForm
+from dashboard.followup.later import later_contacts
+from dashboard.followup.state import followups_for
+from dashboard.inbox.stats import callback_stats
+from dashboard.inbox.targets import target_for
 from dashboard.lines.access import line_view
 from dashboard.lines.audit import record_line_access
 from dashboard.lines.models import Line
 from dashboard.reports import export
 from dashboard.reports.overview import DateRange, resolve_range
-from dashboard.reports.reading import CallReader
+from dashboard.reports.reading import CallReader, TimelineReader
 from dashboard.reports.service import build_overview
 from dashboard.smsmobileapi.records import CallKind
 
@@ -81,6 +85,10 @@ def overview_content(request: HttpRequest, line: Line) -> HttpResponse:
     record_line_access(request, line, "overview")  # top callers are personal data too
     context = _overview_context(request, line)
     context["overview"] = build_overview(line, context["period"], refresh="refresh" in request.GET)
+    # The inbox's side: how fast missed callers were called back (our database, not the
+    # provider's), over the callers whose first missed call fell in the range.
+    context["callbacks"] = callback_stats(line, *context["period"].bounds(), now=timezone.now())
+    context["target"] = target_for(line)
     template = "reports/overview.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#content"
@@ -90,18 +98,54 @@ def overview_content(request: HttpRequest, line: Line) -> HttpResponse:
 @line_view()
 @require_safe
 def export_csv(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse:
-    """Exactly the table's view (kind, search, dates, sort) across all pages, streamed."""
+    """Exactly the table's view (kind, search, dates, sort) across all pages, streamed;
+    the missed tab's export carries its follow-up columns, as the table does."""
+    variant = export.variant_for(request.GET.get("format"))
+    if variant is None:
+        return _unknown_format()
     record_line_access(request, line, f"export:{kind}")  # a download is a read, and a big one
     call_filter = CallFilterForm(request.GET, region=line.default_region).to_filter()
     # Page and page size do not matter: the export walks every page from the first.
     query = call_filter.to_query(kind, request.time_zone, extra_rows=0)
     reader = CallReader(line, kind, query, settings.EXPORT_MAX_ROWS)
+    followups = _followup_lookup(line) if kind is CallKind.MISSED else None
+    return _stream(request, line, reader, call_filter, kind, kind, variant, followups)
+
+
+@line_view()
+@require_safe
+def export_timeline_csv(request: HttpRequest, line: Line) -> HttpResponse:
+    """The timeline's view (every kind, newest first, its search and dates) across all its
+    pages, with the follow-up of its missed calls, streamed."""
+    variant = export.variant_for(request.GET.get("format"))
+    if variant is None:
+        return _unknown_format()
+    record_line_access(request, line, "export:all")
+    call_filter = CallFilterForm(request.GET, region=line.default_region).to_filter()
+    reader = TimelineReader(line, call_filter, request.time_zone, settings.EXPORT_MAX_ROWS)
+    followups = _followup_lookup(line)
+    return _stream(request, line, reader, call_filter, None, "all", variant, followups)
+
+
+def _followup_lookup(line: Line):
+    later = later_contacts(line)
+    return functools.partial(followups_for, line, later=later)
+
+
+def _unknown_format() -> HttpResponse:
+    return HttpResponseBadRequest(
+        _("This export format is not one the dashboard makes. Use the links above the table."),
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def _stream(request, line, reader, call_filter, kind, name, variant, followups) -> HttpResponse:
+    """The CSV response of `reader`'s rows; a provider failure before the first row gets
+    a readable page with the right status instead of a CSV holding only an error line."""
     calls = iter(reader)
-    # Read the first page before answering, so a refused key or a provider failure gets a
-    # readable page with the right status instead of a CSV holding only an error line.
     first = next(calls, None)
     if first is None and reader.error is not None:
-        context = {"line": line, "kind": kind, "error": reader.error, "params": call_filter.params}
+        context = {"line": line, "kind": name, "error": reader.error, "params": call_filter.params}
         return render(request, "reports/export_failed.html", context, status=502)
     rows = chain([first], calls) if first is not None else calls
     response = StreamingHttpResponse(
@@ -111,11 +155,14 @@ def export_csv(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse
             kind=kind,
             tz_name=request.time_zone,
             language=translation.get_language(),
+            followups=followups,
+            variant=variant,
         ),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=export.filename(line.label, kind, timezone.localdate())
+        as_attachment=True,
+        filename=export.filename(line.label, name, timezone.localdate(), variant),
     )
     # Call history is personal data: no shared or browser cache keeps a copy.
     response["Cache-Control"] = "private, no-store"

@@ -361,7 +361,9 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, (dict, list)):
         return ""
-    return str(value).strip()
+    # NUL is no text anywhere (HTML, logs) and PostgreSQL refuses it in text columns,
+    # where the inbox files callers' numbers and names.
+    return str(value).replace("\x00", "").strip()
 
 
 def _parse_int(value: Any) -> int | None:

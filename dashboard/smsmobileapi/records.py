@@ -54,6 +54,7 @@ class Call:
     duration: int | None = None  # seconds; None for missed calls or when unknown
     location: str = ""
     created_at: datetime | None = None  # when the provider stored the row
+    guid: str = ""  # the provider's id of the call: webhooks carry it, the list endpoints do not
 
 
 @dataclass(frozen=True, slots=True)

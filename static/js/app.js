@@ -134,13 +134,54 @@
     });
   }
 
-  // The language switcher returns to the page as it is now: htmx may have pushed another
-  // URL (filters, page, sort) since the server wrote `next` into the form.
+  // The language and time-zone switchers return to the page as it is now: htmx may have
+  // pushed another URL (filters, page, sort) since the server wrote `next` into the form.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.classList || !form.classList.contains("lang-switcher")) return;
+    if (!form.classList) return;
+    if (!form.classList.contains("lang-switcher") && !form.classList.contains("keeps-url")) return;
     form.elements.next.value = window.location.pathname + window.location.search;
   });
+
+  // The browser's time zone: reported once (and again if it changes), kept in a cookie by
+  // the server. While the user has chosen no zone, times follow it: the first page, drawn
+  // in the site's default zone, is reloaded once in the browser's.
+  (function reportBrowserZone() {
+    var body = document.body;
+    var url = body.getAttribute("data-browser-zone-url");
+    if (!url || !window.fetch || !window.Intl) return;
+    var zone = "";
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (error) {
+      return;
+    }
+    if (!zone || zone === body.getAttribute("data-browser-zone")) return;
+    var token = "";
+    try {
+      token = JSON.parse(body.getAttribute("hx-headers"))["X-CSRFToken"];
+    } catch (error) {
+      return;
+    }
+    fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": token },
+      body: new URLSearchParams({ time_zone: zone }),
+    }).then(function (response) {
+      if (!response.ok || !body.hasAttribute("data-zone-follows-browser")) return;
+      if (body.getAttribute("data-time-zone") === zone) return;
+      // Once per zone and tab: a browser that drops the cookie must not reload forever.
+      var key = "browser-zone-reloaded";
+      try {
+        if (window.sessionStorage.getItem(key) === zone) return;
+        window.sessionStorage.setItem(key, zone);
+      } catch (error) {
+        return;
+      }
+      window.location.reload();
+    }, function () {});
+  })();
   // Follow-up: a row's "Mark…" link opens the page's one dialog instead of the mark
   // screen; a saved mark replaces that row's cell. Rows carry only the link (lean tables).
   var markDialog = document.getElementById("followup-dialog");
@@ -191,11 +232,115 @@
     var again = cell && cell.querySelector("a.mark");
     if (again) again.focus();
   });
-  // Table times carry their exact moment only as `datetime` (lean rows): show it on hover.
+  // Table times carry their exact moment only as `datetime` (lean rows): show it on hover,
+  // written in the full-timestamp format the server uses (data-full-time-format, Django's
+  // date letters), in the zone the page is drawn in.
+  function fullTime(value) {
+    var format = document.body.getAttribute("data-full-time-format") || "Y-m-d H:i:s";
+    var months = (document.body.getAttribute("data-months") || "").split(",");
+    var parts = {
+      Y: value.slice(0, 4),
+      m: value.slice(5, 7),
+      n: String(Number(value.slice(5, 7))),
+      M: months[Number(value.slice(5, 7)) - 1] || value.slice(5, 7),
+      d: value.slice(8, 10),
+      j: String(Number(value.slice(8, 10))),
+      H: value.slice(11, 13),
+      G: String(Number(value.slice(11, 13))),
+      i: value.slice(14, 16),
+      s: value.slice(17, 19),
+    };
+    var out = "";
+    for (var i = 0; i < format.length; i++) {
+      var letter = format.charAt(i);
+      if (letter === "\\") {
+        out += format.charAt(++i);
+      } else {
+        out += Object.prototype.hasOwnProperty.call(parts, letter) ? parts[letter] : letter;
+      }
+    }
+    var zone = document.body.getAttribute("data-time-zone");
+    return zone ? out + " (" + zone + ")" : out;
+  }
   document.addEventListener("mouseover", function (event) {
     var time = event.target.closest && event.target.closest("time[datetime]:not([title])");
     if (!time) return;
     var value = time.getAttribute("datetime");
-    time.title = value.slice(0, 10) + " " + value.slice(11, 19) + " (UTC" + value.slice(19).replace("Z", "+00:00") + ")";
+    if (value.length >= 19) time.title = fullTime(value);
+  });
+
+  // Inbox: every answer to a change carries "inbox-changed" (HX-Trigger) with the line's
+  // new open count; every count on the page and the title's "(3)" follow it. Live
+  // updates from elsewhere (webhooks) can dispatch the same event on document.body.
+  document.body.addEventListener("inbox-changed", function (event) {
+    var detail = event.detail || {};
+    if (detail.line === undefined || typeof detail.open !== "number") return;
+    var line = String(detail.line);
+    document.querySelectorAll("[data-open-count]").forEach(function (badge) {
+      if (badge.getAttribute("data-open-count") !== line) return;
+      badge.textContent = String(detail.open);
+      badge.hidden = detail.open === 0;
+    });
+    if (document.querySelector("[data-title-count='" + CSS.escape(line) + "']")) {
+      var title = document.title.replace(/^\(\d+\) /, "");
+      document.title = (detail.open ? "(" + detail.open + ") " : "") + title;
+    }
+  });
+  // A pushed call (live.js) may open or close a caller: ask for the count, and let the
+  // inbox-changed listener above put it everywhere.
+  document.body.addEventListener("live-call", function () {
+    var marker = document.querySelector("[data-title-count][data-count-url]");
+    if (!marker || !window.fetch) return;
+    fetch(marker.getAttribute("data-count-url"), { credentials: "same-origin" })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (detail) {
+        if (detail) document.body.dispatchEvent(new CustomEvent("inbox-changed", { detail: detail }));
+      })
+      .catch(function () {
+        // The next change or page load shows the count anyway.
+      });
+  });
+  // A change saved in the caller dialog: close it and reload the list as it is shown.
+  document.body.addEventListener("inbox-saved", function () {
+    if (markDialog && markDialog.open) markDialog.close();
+    var results = document.getElementById("results");
+    if (results && window.htmx && document.getElementById("inbox-bulk")) {
+      window.htmx.ajax("GET", window.location.href, { target: "#results", swap: "innerHTML" });
+    }
+  });
+  // Inbox selection: the header box selects the page; Shift+click selects a range.
+  var lastTicked = null;
+  document.addEventListener("click", function (event) {
+    var box = event.target;
+    if (!box.matches) return;
+    if (box.matches("#select-all")) {
+      document.querySelectorAll("#inbox-bulk input[name=selected]").forEach(function (other) {
+        other.checked = box.checked;
+      });
+      return;
+    }
+    if (!box.matches("#inbox-bulk input[name=selected]")) return;
+    var boxes = Array.prototype.slice.call(document.querySelectorAll("#inbox-bulk input[name=selected]"));
+    if (event.shiftKey && lastTicked && lastTicked.isConnected) {
+      var from = boxes.indexOf(lastTicked);
+      var to = boxes.indexOf(box);
+      boxes.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (other) {
+        other.checked = box.checked;
+      });
+    }
+    lastTicked = box;
+  });
+  // Keyboard: "x" ticks the focused row's box (as in mail inboxes), wherever focus is in the row.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "x" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var row = event.target.closest && event.target.closest("#inbox-bulk tbody tr");
+    if (!row || event.target.matches("input[type=text], input[type=search], select, textarea")) return;
+    var box = row.querySelector("input[name=selected]");
+    if (!box) return;
+    event.preventDefault();
+    box.checked = !box.checked;
+    lastTicked = box;
   });
 })();

@@ -101,6 +101,7 @@ class Browse:
         color_scheme: str = "light",
         viewport: dict[str, int] | None = None,
         locale: str = LOCALE,
+        timezone_id: str = "UTC",
         **options: Any,
     ) -> BrowserContext:
         """A fresh context (own cookies), logged in as `user` when given."""
@@ -109,7 +110,7 @@ class Browse:
             color_scheme=color_scheme,
             viewport=viewport or DESKTOP,
             locale=locale,
-            timezone_id="UTC",
+            timezone_id=timezone_id,
             **options,
         )
         context.set_default_timeout(5_000)

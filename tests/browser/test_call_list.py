@@ -7,9 +7,10 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
+from dashboard import formats
 from tests.browser.conftest import (
     first_name_word,
     htmx_response,
@@ -130,7 +131,12 @@ def test_quick_ranges_fill_the_dates_and_any_date_clears_them(browse, owner, lin
     wait_settled(page)
     empty = page.locator("#results .empty")
     expect(empty).to_contain_text("No calls match these filters.")
-    expect(empty).to_contain_text(f"Dates: {yesterday.isoformat()} to {yesterday.isoformat()}.")
+    with translation.override("en"):
+        expect(empty).to_contain_text(f"Dates: {formats.day_range(yesterday, yesterday)}.")
+        # The pickers' label says the dates too, in the same words.
+        expect(page.locator("#summary-range")).to_have_text(
+            f" · {formats.day_range(yesterday, yesterday)}"
+        )
     expect(empty.get_by_role("link", name="Clear filters")).to_be_visible()
     browse.axe(page, "an empty result with its clear-filters action")
 
@@ -177,7 +183,7 @@ def test_paging_forward_and_back_shows_the_next_rows_and_returns(browse, owner, 
     set_marker(page)
 
     with htmx_response(page):
-        page.locator("a[rel=next]").click()
+        page.locator(".pager-bottom a[rel=next]").click()
     wait_settled(page)
     assert query(page) == {"page": "2"}
     expect(page.locator(".range")).to_contain_text("Showing 51–100")
@@ -186,7 +192,7 @@ def test_paging_forward_and_back_shows_the_next_rows_and_returns(browse, owner, 
     browse.axe(page, "the second page")
 
     with htmx_response(page):
-        page.locator("a[rel=prev]").click()
+        page.locator(".pager-top a[rel=prev]").click()
     wait_settled(page)
     assert query(page) == {}
     assert rows(page) == first
@@ -205,7 +211,7 @@ def test_back_and_forward_restore_each_earlier_view(browse, owner, line):
         views.append((page.url, rows(page)))
 
     step(lambda: page.locator("th.col-duration a").click())
-    step(lambda: page.locator("a[rel=next]").click())
+    step(lambda: page.locator(".pager-bottom a[rel=next]").click())
     step(lambda: page.get_by_label("Search", exact=True).fill(term))
     assert len({url for url, _ in views}) == 4
 
@@ -230,7 +236,7 @@ def test_a_copied_url_shows_the_same_rows_to_another_user_of_the_line(
         page.locator("th.col-name a").click()
     wait_settled(page)
     with htmx_response(page):
-        page.locator("a[rel=next]").click()
+        page.locator(".pager-bottom a[rel=next]").click()
     wait_settled(page)
     copied = page.url
     assert query(page) == {"sort": "name", "dir": "asc", "page": "2"}

@@ -28,7 +28,7 @@ def test_without_javascript_the_apply_button_filters_and_the_pager_pages(browse,
 
     page.goto(f"/lines/{line.pk}/incoming/?per_page=25")
     with page.expect_navigation():
-        page.locator("a[rel=next]").click()
+        page.locator(".pager-bottom a[rel=next]").click()
     assert query(page) == {"per_page": "25", "page": "2"}
     expect(page.locator(".range")).to_contain_text("Showing 26–50")
     second_page = rows(page)

@@ -21,7 +21,7 @@ OWNER_SCREENS = [
     "/lines/{id}/delete/",
     "/lines/{id}/audit/",
     "/lines/{id}/all/",
-    "/lines/{id}/missed/?followup=open",
+    "/lines/{id}/inbox/",
 ]
 
 

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from urllib.parse import quote_plus, urlencode
 
 from django import template
-from django.conf import settings
 from django.template import defaultfilters, defaulttags
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext
 
+from dashboard import formats
 from dashboard.calls.phone import display
-from dashboard.ops.local_cache import LocalCache
-from dashboard.ops.safe_cache import safe_cache
 from dashboard.text import fold_spans
 
 register = template.Library()
@@ -89,10 +85,10 @@ def _number_spans(text: str, term: str) -> list[tuple[int, int]]:
 
 @register.filter
 def friendly_time(value: datetime | None) -> str:
-    """'Today 14:03', 'Yesterday 9:41', 'Mon 9:41' within a week, '12 Nov 14:03', '12 Nov 2025'."""
+    """A table time (dashboard/formats.py): 'Today 14:03', 'Mon 9:41', '12 Nov 2025'."""
     if value is None:
         return ""
-    return _friendly(timezone.localtime(value), timezone.localdate())
+    return formats.table_time(timezone.localtime(value), timezone.localdate())
 
 
 @register.simple_tag
@@ -117,47 +113,11 @@ def _timestamp(
         '<time{} datetime="{}"{}>{}</time>',
         format_html(' class="{}"', css_class) if css_class else "",
         local.isoformat(),  # what the `date:"c"` filter gives, without its format parsing
-        format_html(' title="{} {}"', f"{local:%Y-%m-%d %H:%M:%S}", local.tzname())
+        format_html(' title="{} ({})"', formats.full_timestamp(local, zone), str(zone))
         if tooltip
         else "",
-        _friendly(local, today),
+        formats.table_time(local, today),
     )
-
-
-def _friendly(local: datetime, today: date) -> str:
-    day = local.date()
-    clock = f"{local.hour}:{local.minute:02d}"
-    if day == today:
-        return _("Today %(time)s") % {"time": clock}
-    if day == today - timedelta(days=1):
-        return _("Yesterday %(time)s") % {"time": clock}
-    if today - timedelta(days=6) <= day < today:
-        # Translators: a weekday of the past week ("Mon") and a clock time ("9:41").
-        return pgettext("friendly time", "%(weekday)s %(time)s") % {
-            "weekday": _day_name(day, "D"),
-            "time": clock,
-        }
-    if day.year == today.year:
-        # Translators: a date and a clock time, "12 Nov 14:03".
-        return pgettext("friendly time", "%(date)s %(time)s") % {
-            # Translators: a Django date format (the `date` filter's letters) for a day
-            # of the current year: "12 Nov" in English.
-            "date": _day_name(day, pgettext("date format, day of this year", "j M")),
-            "time": clock,
-        }
-    # Translators: a Django date format for a day of another year: "12 Nov 2025".
-    return _day_name(day, pgettext("date format, day of another year", "j M Y"))
-
-
-def _day_name(day: date, format: str) -> str:
-    return _day_name_in(day, format, translation.get_language())
-
-
-# Formatting a date is most of a friendly time's cost, and a table shows a few days many
-# times over. The language is part of the key: month and weekday names are translated.
-@functools.lru_cache(maxsize=4096)
-def _day_name_in(day: date, format: str, language: str | None) -> str:
-    return date_format(day, format)
 
 
 @register.filter
@@ -185,7 +145,7 @@ def clip(value: str, length: int) -> str:
 
 
 # Where a list is, beyond its filter: a search for a number starts again from the top.
-_POSITION = ("page", "cursor", "before", "scan")
+_POSITION = ("page", "cursor", "before")
 
 
 @register.filter
@@ -214,68 +174,6 @@ def query(context, *args, **kwargs) -> str:
     links read /lines/3/incoming/ and not /lines/3/incoming/?."""
     result = defaulttags.querystring(context, *args, **kwargs)
     return "" if result == "?" else result
-
-
-# A fragment's key names everything it is rendered from (the release, the upstream answer
-# by its fetch time), so what is stored under a key never changes: each process keeps the
-# recent ones too, for as long as the shared cache does, and skips it for them. 50-100 KB each
-# (50 or 100 rows): 128 of them, up to about 12 MB per process.
-_fragments_here = LocalCache(max_entries=128)
-
-
-class _CachedFragmentNode(template.Node):
-    def __init__(self, nodelist: template.NodeList, timeout, vary_on: list, new=None) -> None:
-        self.nodelist = nodelist
-        self.timeout = timeout
-        self.vary_on = vary_on
-        self.new = new
-
-    def render(self, context) -> str:
-        parts = [_release(), *(str(var.resolve(context)) for var in self.vary_on)]
-        digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-        key = f"fragment:{digest}"
-        timeout = float(self.timeout.resolve(context))
-        # `new`: the parts name an answer this very request fetched, so nothing can be
-        # stored under the key yet; looking would cost a cache round trip for nothing.
-        new = self.new is not None and self.new.resolve(context)
-        cached = None if new else _fragments_here.get(key) or safe_cache.get(key)
-        if isinstance(cached, str):
-            _fragments_here.set(key, cached, ttl=timeout)
-            return mark_safe(cached)  # noqa: S308 - our own rendered, escaped output
-        rendered = str(self.nodelist.render(context))
-        safe_cache.set(key, rendered, timeout)
-        _fragments_here.set(key, rendered, ttl=timeout)
-        return mark_safe(rendered)  # noqa: S308 - as above
-
-
-def _release() -> str:
-    """What else decides a fragment's HTML: the release (code, templates and catalogues,
-    fixed when it was built: dashboard/release.py) and the settings it shows. Part of
-    every key, so instances of two releases sharing one Redis (a rolling deploy) never
-    serve each other's HTML."""
-    return f"{settings.RELEASE}\x1f{settings.EXPORT_MAX_ROWS}"
-
-
-@register.tag
-def cached_fragment(parser, token):
-    """`{% cached_fragment TIMEOUT part part … [new=EXPR] %}…{% endcached_fragment %}`: like
-    Django's `{% cache %}`, but a cache outage renders the fragment instead of failing the
-    page, and the key is a hash of every part (so it names nothing personal). When `new`
-    is true the fragment is rendered and stored without a lookup."""
-    bits = token.split_contents()
-    new = None
-    if bits[-1].startswith("new="):
-        new = parser.compile_filter(bits.pop()[len("new=") :])
-    if len(bits) < 3:
-        raise template.TemplateSyntaxError("cached_fragment needs a timeout and key parts")
-    nodelist = parser.parse(("endcached_fragment",))
-    parser.delete_first_token()
-    return _CachedFragmentNode(
-        nodelist,
-        parser.compile_filter(bits[1]),
-        [parser.compile_filter(b) for b in bits[2:]],
-        new,
-    )
 
 
 @register.simple_tag(takes_context=True)

@@ -4,35 +4,15 @@ from __future__ import annotations
 
 from django import template
 from django.conf import settings
+from django.urls import reverse
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.formats import number_format
 from django.utils.safestring import SafeString
-from django.utils.translation import pgettext
 
 from dashboard.reports import svg
 from dashboard.reports.overview import DayCount, heat_level
 
 register = template.Library()
-
-
-@register.filter
-def percent(rate: float | None) -> str:
-    """0.1234 -> '12.3 %' in the active locale's number format; None -> an em dash."""
-    if rate is None:
-        return "—"
-    # number_format cuts extra decimals off; round first so 29.79 shows as 29.8.
-    value = number_format(round(rate * 100, 1), 1)
-    # Translators: a percentage; English puts a space before the sign, Japanese does not.
-    return pgettext("percentage", "%(value)s %%") % {"value": value}
-
-
-@register.filter
-def points(change: float | None) -> str:
-    """A change of rate in percentage points, always signed: '+2.5', '−1.0'."""
-    if change is None:
-        return ""
-    value = number_format(round(abs(change) * 100, 1), 1)
-    return f"+{value}" if change > 0 else (f"−{value}" if change < 0 else value)
 
 
 @register.filter
@@ -63,15 +43,20 @@ def axis_day(day) -> str:
 
 @register.inclusion_tag("reports/_export_link.html", takes_context=True)
 def export_link(context, line, kind, call_filter, page) -> dict:
-    """The "Export CSV" link of a table, and a note when the view holds more than one
+    """The "Export CSV" link of a table (and its variant for other tools), and a note when the view holds more than one
     export may (known once the pages shown reach past the cap: the provider has no totals)."""
     cap = settings.EXPORT_MAX_ROWS
     params = {k: v for k, v in call_filter.params.items() if k not in ("page", "per_page")}
     over_cap = page.last_index > cap or (page.has_next and page.last_index >= cap)
+    if kind == "all":
+        url = reverse("line-timeline-export", kwargs={"line_id": line.pk})
+    else:
+        url = reverse("line-export", kwargs={"line_id": line.pk, "kind": kind})
     return {
         "request": context.get("request"),
         "line": line,
         "kind": kind,
+        "url": url,
         "params": params,
         "cap_display": number_format(cap, force_grouping=True),
         "over_cap": over_cap,

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from dashboard.alerts import demo as alerts_demo
+from dashboard.inbox import demo as inbox_demo
 from dashboard.lines.models import KeyStatus, Line
 from dashboard.smsmobileapi.conf import uses_demo_upstream
+from dashboard.webhooks import services
 
+WEBHOOK_DEMO_KEYS = ("demo-support", "demo-sales")
 # (label, demo key): two realistic lines, and one per error state for trying the banners.
 DEMO_LINES = (
     ("Support phone", "demo-support"),
@@ -47,4 +53,11 @@ class Command(BaseCommand):
                     line.key_status = KeyStatus.UNCHECKED
                     line.save()
                 line.shared_with_groups.add(support)
+                if key == "demo-support":
+                    inbox_demo.setup(line, support)  # a team at work on its missed callers
+                    alerts_demo.setup(line)  # its alerts land on its Alerts page
+                if key in WEBHOOK_DEMO_KEYS and not services.endpoint_for(line).has_secret:
+                    # make demo's provider signs its pushed calls with it (the secret stays
+                    # encrypted here like any other; deliver_demo_webhooks reads it).
+                    services.set_secret(line, secrets.token_urlsafe(32))
         self.stdout.write("Demo user: demo / demo")

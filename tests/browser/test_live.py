@@ -1,0 +1,168 @@
+"""A real Chromium on a live table: a pushed call appears at the top without a reload,
+highlighted, where the filters list it; another tab counts it; a search that does not
+match shows nothing; a Refresh keeps the pushed row once. The dashboard runs as
+`make demo` runs it (the live process on one port), with a strict CSP watched."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import CSP_WATCH
+from tests.live_servers import base_env, post_delivery, prepare, running
+from tests.webhook_helpers import envelope
+
+pytestmark = pytest.mark.browser
+
+
+def open_logged_in(page, url: str, path: str) -> None:
+    """Log in through the form, then open `path` and wait for its stream to connect."""
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "olivia")
+    page.fill("#id_password", "pw-olivia")
+    # The login's own redirect (to the first line's Missed tab, unfiltered) must land
+    # before the test's page is opened: landing later, it replaced a searched page.
+    with page.expect_navigation(url=lambda u: "/accounts/login/" not in u):
+        page.press("#id_password", "Enter")
+    page.goto(path)
+    expect(page).to_have_url(url + path)
+    expect(page.locator("#live")).to_have_attribute("data-connected", "true")
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("live-browser")
+    env = base_env(folder)
+    line_id, token = prepare(env)
+    with running(env, folder / "processes.log", "--single-port") as instance:
+        yield instance.url, line_id, token
+
+
+@pytest.fixture
+def open_page(browser, dashboard):
+    url, _line_id, _token = dashboard
+    contexts, problems = [], []
+
+    def open_at(path: str):
+        context = browser.new_context(base_url=url, timezone_id="Europe/Brussels")
+        context.set_default_timeout(10_000)
+        context.add_init_script(CSP_WATCH)
+        context.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        contexts.append(context)
+        page = context.new_page()
+        open_logged_in(page, url, path)
+        return page
+
+    yield open_at
+    # Before closing: requests still in flight then (a count being fetched) fail with
+    # the page, which is not a problem of the page.
+    seen = list(problems)
+    for context in contexts:
+        context.close()
+    assert seen == []  # no CSP violation, no script error
+
+
+def test_a_pushed_missed_call_appears_at_the_top_and_other_tabs_count_it(open_page, dashboard):
+    url, line_id, token = dashboard
+    missed = open_page(f"/lines/{line_id}/missed/")
+    incoming = open_page(f"/lines/{line_id}/incoming/")
+    rows_before = missed.locator("#results tbody tr").count()
+    event = envelope("call.missed", number="+32470112233", name="Robin Live")
+    assert post_delivery(url, token, event).status_code == 202
+
+    first = missed.locator("#results tbody tr").first
+    expect(first).to_have_attribute("data-live-id", re.compile(r"^\d+$"))
+    expect(first).to_contain_text("Robin Live")
+    expect(first).to_have_class(re.compile("live-arrived"))
+    # (The inbox's count update may redraw the list meanwhile: the row comes back, once.)
+    expect(missed.locator("#results tbody tr")).to_have_count(rows_before + 1)
+    expect(incoming.locator(".tab-missed .live-badge")).to_have_text("1")
+    expect(incoming.locator("#results tbody tr[data-live-id]")).to_have_count(0)
+
+    # Refresh reads the provider's list again: the pushed row stays on top, once.
+    missed.locator("a.refresh").click()
+    expect(missed.locator("#results tbody tr[data-live-id]")).to_have_count(1)
+    expect(missed.locator("#results tbody tr").first).to_contain_text("Robin Live")
+
+
+def test_a_search_that_does_not_match_shows_no_new_row(open_page, dashboard):
+    url, line_id, token = dashboard
+    page = open_page(f"/lines/{line_id}/missed/?q=Nobody+Like+This")
+    event = envelope("call.missed", number="+32470445566", name="Not Searched")
+    assert post_delivery(url, token, event).status_code == 202
+    # The event did arrive (announced to screen readers), and no row was added.
+    expect(page.locator("#live .live-status")).to_contain_text("+32470445566")
+    expect(page.locator("#results tbody tr[data-live-id]")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text("Not Searched")
+
+
+def test_a_pushed_missed_call_from_a_new_caller_raises_the_open_count_and_the_title(
+    open_page, dashboard
+):
+    url, line_id, token = dashboard
+    page = open_page(f"/lines/{line_id}/missed/")
+    badge = page.locator(".tabs .tab-missed [data-open-count]")
+    before = int(badge.text_content() or "0")
+    event = envelope("call.missed", number="+32470998877", name="Nina Newcaller")
+    assert post_delivery(url, token, event).status_code == 202
+    # The inbox files it, the page hears of it and asks for the count: no reload.
+    expect(badge).to_have_text(str(before + 1))
+    expect(badge).to_be_visible()
+    expect(page).to_have_title(re.compile(rf"^\({before + 1}\) "))
+
+
+@pytest.fixture(scope="module")
+def short_streams(tmp_path_factory):
+    """Streams that end every 2 s: the browser reconnects by itself, with Last-Event-ID."""
+    folder = tmp_path_factory.mktemp("live-browser-short")
+    env = base_env(folder, LIVE_STREAM_MAX_SECONDS="2")
+    line_id, token = prepare(env)
+    with running(env, folder / "processes.log", "--single-port") as instance:
+        yield instance.url, line_id, token
+
+
+def test_calls_delivered_while_the_browser_reconnects_still_appear(browser, short_streams):
+    url, line_id, token = short_streams
+    context = browser.new_context(base_url=url)
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        open_logged_in(page, url, f"/lines/{line_id}/missed/")
+        numbers = [f"+3247055{i:04d}" for i in range(4)]
+        for number in numbers:  # spread over several stream lifetimes and reconnects
+            assert (
+                post_delivery(url, token, envelope("call.missed", number=number)).status_code == 202
+            )
+            page.wait_for_timeout(900)
+        pushed = page.locator("#results tbody tr[data-live-id]")
+        expect(pushed).to_have_count(len(numbers))
+        # Newest on top, each once.
+        ids = [int(x) for x in pushed.evaluate_all("rows => rows.map(r => r.dataset.liveId)")]
+        assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
+    finally:
+        context.close()
+
+
+def test_an_open_inbox_lists_a_pushed_caller_keeping_filters_ticks_and_focus(open_page, dashboard):
+    url, line_id, token = dashboard
+    for name, number in (("Keep Alpha", "+32470110001"), ("Keep Bravo", "+32470110002")):
+        event = envelope("call.missed", number=number, name=name)
+        assert post_delivery(url, token, event).status_code == 202
+    page = open_page(f"/lines/{line_id}/inbox/?q=Keep")
+    rows = page.locator("#results tbody tr")
+    alpha = rows.filter(has_text="Keep Alpha")
+    bravo_link = rows.filter(has_text="Keep Bravo").locator("td.col-number a")
+    expect(alpha).to_have_count(1)
+    alpha.locator("input[name=selected]").check()
+    bravo_link.focus()
+    # A caller the search lists, and one it does not, pushed together.
+    for name, number in (("Keep Charlie", "+32470110003"), ("Zed Other", "+32470110004")):
+        event = envelope("call.missed", number=number, name=name)
+        assert post_delivery(url, token, event).status_code == 202
+    expect(rows.filter(has_text="Keep Charlie")).to_have_count(1)  # no reload
+    expect(rows.filter(has_text="Zed Other")).to_have_count(0)
+    expect(page.locator("#id_q")).to_have_value("Keep")
+    expect(alpha.locator("input[name=selected]")).to_be_checked()
+    expect(bravo_link).to_be_focused()
