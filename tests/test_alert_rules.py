@@ -250,6 +250,69 @@ def test_a_claimed_or_closed_caller_is_not_alerted(line, office_hours, owner):
     assert rules.evaluate_waiting(r, local(7, 12, 0)) == []
 
 
+def test_until_closed_a_claimed_but_open_caller_alerts_and_names_its_owner(
+    line, office_hours, owner
+):
+    until_claimed = rule(line, RuleKind.WAITING, wait_minutes=30)
+    until_closed = rule(line, RuleKind.WAITING, wait_minutes=30, waiting_until="closed")
+    assert until_claimed.waiting_until == "claimed"  # the default: rules made before the choice
+    claimed = open_episode(
+        line, local(7, 9, 0), number="+32470000001", owner=owner, owner_name="olivia"
+    )
+    Episode.objects.create(
+        line=line,
+        number="+32470000002",
+        status=CallerStatus.HANDLED,
+        attempts=1,
+        first_attempt_at=local(7, 9, 0),
+        last_attempt_at=local(7, 9, 0),
+        closed_at=local(7, 9, 5),
+    )
+    now = local(7, 12, 0)
+    assert rules.evaluate_waiting(until_claimed, now) == []
+    (alert,) = rules.evaluate_waiting(until_closed, now)
+    assert alert.key == f"waiting:{claimed.pk}:0"  # the same key scheme as until claimed
+    english = messages.render(alert, "en")
+    assert "+32 470 00 00 01" in english.subject
+    assert "Claimed by olivia, not closed yet." in english.body
+    assert (
+        "olivia さんが担当していますが、まだ完了していません。" in messages.render(alert, "ja").body
+    )
+    assert rules.evaluate_waiting(until_closed, local(7, 14, 0)) == []  # once per episode
+    # Closed at last: it never alerts again, not even with a repeat asked.
+    Episode.objects.filter(pk=claimed.pk).update(status=CallerStatus.CALLED_BACK)
+    AlertRule.objects.filter(pk=until_closed.pk).update(repeat_minutes=30)
+    until_closed.refresh_from_db()
+    assert rules.evaluate_waiting(until_closed, local(7, 16, 0)) == []
+
+
+def test_an_unclaimed_caller_alerts_either_way_and_without_an_owner(line, office_hours):
+    r = rule(line, RuleKind.WAITING, wait_minutes=30, waiting_until="closed")
+    episode = open_episode(line, local(7, 9, 0))
+    (alert,) = rules.evaluate_waiting(r, local(7, 9, 30))
+    assert alert.key == f"waiting:{episode.pk}:0"
+    assert "Claimed by" not in messages.render(alert, "en").body
+
+
+def test_switching_a_rule_to_until_closed_never_sends_an_episodes_slot_twice(
+    line, office_hours, owner
+):
+    r = rule(line, RuleKind.WAITING, wait_minutes=30, repeat_minutes=60)
+    episode = open_episode(line, local(7, 9, 0))
+    assert [a.key for a in rules.evaluate_waiting(r, local(7, 9, 30))] == [
+        f"waiting:{episode.pk}:0"
+    ]
+    # Claimed, then the owner switches the rule: slot 0 was sent, slot 1 is next.
+    Episode.objects.filter(pk=episode.pk).update(owner=owner, owner_name="olivia")
+    assert rules.evaluate_waiting(r, local(7, 10, 0)) == []
+    AlertRule.objects.filter(pk=r.pk).update(waiting_until="closed")
+    r.refresh_from_db()
+    assert rules.evaluate_waiting(r, local(7, 10, 0)) == []
+    assert [a.key for a in rules.evaluate_waiting(r, local(7, 10, 30))] == [
+        f"waiting:{episode.pk}:1"
+    ]
+
+
 def test_one_broken_rule_never_stops_the_others(line, monkeypatch):
     spike = spike_rule(line, missed_count=0, window_minutes=7 * 24 * 60)
     rule(line, RuleKind.DIGEST, digest_time=time(0), time_zone="UTC")

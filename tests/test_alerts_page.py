@@ -225,6 +225,68 @@ def test_the_owner_adds_a_waiting_too_long_rule(owner_client, line):
     assert "again every 60 minutes" in html
 
 
+def test_a_waiting_rule_counts_until_claimed_unless_told_until_closed(owner_client, line):
+    url = reverse("alert-rule", kwargs={"line_id": line.pk})
+    form = owner_client.get(url + "?kind=waiting").content.decode()
+    assert '<option value="claimed" selected>until someone claims it</option>' in form
+    assert '<option value="closed">until it is closed</option>' in form
+    fields = {
+        "kind": "waiting",
+        "enabled": "on",
+        "wait_minutes": "45",
+        "time_zone": "Europe/Brussels",
+        "notify_members": "on",
+    }
+    assert owner_client.post(url, {**fields, "waiting_until": "closed"}).status_code == 302
+    rule = AlertRule.objects.get(line=line)
+    assert rule.waiting_until == "closed"
+    html = page(owner_client, line).content.decode()
+    assert "A caller open, claimed or not, for 45 minutes of business hours" in html
+    # The edit form shows the choice as saved, and saving it back keeps it.
+    edit = owner_client.get(f"{url}?rule={rule.pk}").content.decode()
+    assert '<option value="closed" selected>until it is closed</option>' in edit
+    owner_client.post(url, {**fields, "rule": rule.pk, "waiting_until": "closed"})
+    rule.refresh_from_db()
+    assert rule.waiting_until == "closed"
+    # Back to the default.
+    owner_client.post(url, {**fields, "rule": rule.pk, "waiting_until": "claimed"})
+    rule.refresh_from_db()
+    assert rule.waiting_until == "claimed"
+    assert "A caller open and unclaimed for 45 minutes" in page(owner_client, line).content.decode()
+
+
+@pytest.mark.parametrize("choice", [{}, {"waiting_until": ""}])
+def test_a_rule_saved_without_the_choice_counts_until_claimed(owner_client, line, choice):
+    response = owner_client.post(
+        reverse("alert-rule", kwargs={"line_id": line.pk}),
+        {
+            "kind": "waiting",
+            "wait_minutes": "30",
+            "time_zone": "UTC",
+            "notify_members": "on",
+            **choice,
+        },
+    )
+    assert response.status_code == 302
+    assert AlertRule.objects.get(line=line).waiting_until == "claimed"
+
+
+def test_a_bad_waiting_choice_is_refused(owner_client, line):
+    response = owner_client.post(
+        reverse("alert-rule", kwargs={"line_id": line.pk}),
+        {
+            "kind": "waiting",
+            "wait_minutes": "30",
+            "waiting_until": "forever",
+            "time_zone": "UTC",
+            "notify_members": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+    assert not AlertRule.objects.exists()
+
+
 def test_the_page_says_when_no_worker_evaluates_the_rules(owner_client, line):
     from datetime import timedelta
 

@@ -15,6 +15,7 @@ from dashboard.alerts.models import (
     DestinationKind,
     MemberPreference,
     RuleKind,
+    WaitingUntil,
 )
 from dashboard.alerts.rules import SPIKE_PAGE
 from dashboard.lines.crypto import KeyDecryptionError
@@ -35,6 +36,7 @@ class RuleForm(forms.ModelForm):
             "missed_count",
             "window_minutes",
             "wait_minutes",
+            "waiting_until",
             "repeat_minutes",
             "digest_time",
             "time_zone",
@@ -56,8 +58,12 @@ class RuleForm(forms.ModelForm):
             ),
             "digest_time": _("Local time of the daily digest of yesterday's calls."),
             "wait_minutes": _(
-                "Alert when a caller is still open and unclaimed after this many minutes of "
-                "business hours (the line's inbox hours)."
+                "Alert when a caller is still waiting after this many minutes of business "
+                "hours (the line's inbox hours)."
+            ),
+            "waiting_until": _(
+                "Until it is closed: a caller someone claimed but left open still alerts, "
+                "and the message names who claimed it."
             ),
             "repeat_minutes": _(
                 "Again every this many business-hours minutes while it stays so; empty: once."
@@ -74,6 +80,11 @@ class RuleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["destinations"].queryset = Destination.objects.filter(line=line)
         self.fields["missed_count"].min_value = 1
+        # Only waiting rules show it; the other kinds' forms may leave it out.
+        self.fields["waiting_until"].required = False
+
+    def clean_waiting_until(self) -> str:
+        return self.cleaned_data.get("waiting_until") or WaitingUntil.CLAIMED
 
     def clean_time_zone(self) -> str:
         name = self.cleaned_data["time_zone"].strip()

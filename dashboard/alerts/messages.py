@@ -124,6 +124,12 @@ def _render_waiting(alert: Alert) -> Rendered:
         )
         % {"count": attempts, "time": _moment(facts.get("since"))},
         *(
+            # Translators: the caller of a waiting-too-long alert, claimed but still open.
+            [_("Claimed by %(owner)s, not closed yet.") % {"owner": facts["owner"]}]
+            if facts.get("owner")
+            else []
+        ),
+        *(
             [_("Waiting time counts the line's business hours only.")]
             if facts.get("business_hours")
             else []

@@ -42,6 +42,14 @@ class RuleKind(models.TextChoices):
     DIGEST = "digest", _("Daily digest")
 
 
+class WaitingUntil(models.TextChoices):
+    """When a caller stops counting as waiting, for a waiting-too-long rule."""
+
+    CLAIMED = "claimed", _("until someone claims it")
+    # A caller someone claimed and then left open still counts.
+    CLOSED = "closed", _("until it is closed")
+
+
 class DestinationKind(models.TextChoices):
     EMAIL = "email", _("E-mail address")
     APPRISE = "apprise", _("Chat or push (Apprise URL)")
@@ -111,10 +119,18 @@ class AlertRule(models.Model):
     # spike: more than `missed_count` missed calls within `window_minutes`.
     missed_count = models.PositiveIntegerField(_("missed calls"), null=True, blank=True)
     window_minutes = models.PositiveIntegerField(_("within minutes"), null=True, blank=True)
-    # waiting: open and unclaimed after `wait_minutes` of business hours; again every
-    # `repeat_minutes` while it stays open (never again if empty).
+    # waiting: still waiting after `wait_minutes` of business hours; again every
+    # `repeat_minutes` while it stays so (never again if empty). Waiting means open and
+    # unclaimed, or with `waiting_until` "closed", open whether claimed or not.
     wait_minutes = models.PositiveIntegerField(_("waiting minutes"), null=True, blank=True)
     repeat_minutes = models.PositiveIntegerField(_("repeat every minutes"), null=True, blank=True)
+    # The default keeps rules made before the choice existed as they were.
+    waiting_until = models.CharField(
+        _("a caller waits"),
+        max_length=16,
+        choices=WaitingUntil.choices,
+        default=WaitingUntil.CLAIMED,
+    )
     # digest: every day at this local time (skipped on closed days).
     digest_time = models.TimeField(_("at"), null=True, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, default=settings.TIME_ZONE)

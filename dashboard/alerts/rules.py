@@ -27,6 +27,7 @@ from dashboard.alerts.models import (
     DeliveryState,
     MemberPreference,
     RuleKind,
+    WaitingUntil,
 )
 from dashboard.calls.filters import CallFilter
 from dashboard.calls.service import fetch_calls
@@ -260,14 +261,25 @@ def waiting_slot(rule: AlertRule, waited_minutes: float) -> int | None:
     return int((waited_minutes - n) // rule.repeat_minutes)
 
 
+def waiting_episodes(rule: AlertRule, now: datetime):
+    """The line's callers who count as waiting for `rule`: open and unclaimed, or (until
+    closed) open whether someone claimed them or not."""
+    episodes = Episode.objects.filter(
+        line=rule.line, status=CallerStatus.OPEN, first_attempt_at__lte=now
+    )
+    if rule.waiting_until != WaitingUntil.CLOSED:
+        episodes = episodes.filter(owner__isnull=True)
+    return episodes
+
+
 def find_waiting(rule: AlertRule, now: datetime) -> list[Finding]:
-    """Open callers nobody has claimed, waiting N business-hours minutes or more: one
-    finding per episode (again every M business-hours minutes, if set)."""
+    """Callers still waiting (see `waiting_episodes`) N business-hours minutes or more: one
+    finding per episode (again every M business-hours minutes, if set). The key names the
+    episode and the slot only, whichever way the rule counts: changing that choice never
+    sends an alert of the same episode and slot twice."""
     schedule = business_schedule(rule.line)
     findings = []
-    episodes = Episode.objects.filter(
-        line=rule.line, status=CallerStatus.OPEN, owner__isnull=True, first_attempt_at__lte=now
-    )
+    episodes = waiting_episodes(rule, now)
     for episode in episodes.order_by("first_attempt_at")[:WAITING_MAX_EPISODES]:
         waited = business_minutes_between(schedule, episode.first_attempt_at, now)
         slot = waiting_slot(rule, waited)
@@ -293,6 +305,8 @@ def find_waiting(rule: AlertRule, now: datetime) -> list[Finding]:
                     "attempts": episode.attempts,
                     "since": episode.first_attempt_at.isoformat(),
                     "waiting_minutes": int(waited),
+                    # Who claimed it (only an "until closed" rule alerts on a claimed caller).
+                    "owner": episode.owner_name if episode.owner_id else "",
                     # The mail says the wait counts business hours only when it does.
                     "business_hours": schedule.weekly is not None or bool(schedule.closed_days),
                 },
