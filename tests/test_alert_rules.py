@@ -144,7 +144,22 @@ def test_the_digest_tells_yesterdays_figures_once(line):
     assert facts["open_callers"] == 1 and facts["median_callback_minutes"] == 40
     text = messages.render(alert, "en").body
     assert f"{facts['missed']} missed calls" in text and "Median time to callback: 40 min" in text
+    rate = 100 * facts["missed"] / (facts["missed"] + facts["answered"])
+    assert f"Missed-call rate: {rate:.1f}%" in text
     assert rules.evaluate_digest(r, now + timedelta(hours=1)) is None  # once that day
+
+
+def test_the_digest_states_the_missed_call_rate_in_the_recipients_language(line):
+    r = rule(line, RuleKind.DIGEST, digest_time=time(8), time_zone="UTC")
+    alert = Alert.objects.create(
+        rule=r,
+        line=line,
+        key="digest:2026-11-20",
+        kind=RuleKind.DIGEST,
+        facts={"day": "2026-11-19", "missed": 3, "answered": 9, "open_callers": 1},
+    )
+    assert "Missed-call rate: 25.0%" in messages.render(alert, "en").body
+    assert "不在率: 25.0%" in messages.render(alert, "ja").body
 
 
 def test_no_digest_on_a_closed_day_or_a_weekday_without_hours(line):
