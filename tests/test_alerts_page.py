@@ -72,6 +72,11 @@ def test_the_owner_adds_a_spike_rule_and_it_is_listed(owner_client, line):
         ({"kind": "waiting"}, "Between 1 and 10080 minutes."),
         ({"kind": "waiting", "wait_minutes": "30", "repeat_minutes": "1"}, "Between 5 and"),
         ({"kind": "alarm"}, "Select a valid choice."),
+        # An id past any database integer (SQLite used to overflow into a 500).
+        (
+            {"missed_count": "3", "window_minutes": "10", "destinations": "99999999999999999999"},
+            "is not a valid value.",
+        ),
     ],
 )
 def test_a_bad_rule_is_refused_with_a_message_and_nothing_saved(owner_client, line, data, message):

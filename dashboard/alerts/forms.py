@@ -25,6 +25,22 @@ OFFERED_KINDS = [(k.value, k.label) for k in (RuleKind.WAITING, RuleKind.SPIKE, 
 MAX_WINDOW_MINUTES = 24 * 60
 
 
+class DestinationsField(forms.ModelMultipleChoiceField):
+    """The rule's destinations, by id: an id no database column can hold is refused like
+    any unknown one (the stock field sends it to the database, where SQLite overflows)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk)
+            if not (text.isdecimal() and text.isascii() and 0 < int(text) < 2**63):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
 class RuleForm(forms.ModelForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=OFFERED_KINDS)
 
@@ -51,6 +67,7 @@ class RuleForm(forms.ModelForm):
             "quiet_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "destinations": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"destinations": DestinationsField}
         help_texts = {
             "missed_count": _("Alert when more than this many calls are missed…"),
             "window_minutes": _(
