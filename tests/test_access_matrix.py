@@ -18,7 +18,6 @@ from django.db import connection
 from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import get_converters
-from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
 from dashboard.lines.access import ACCESS_MARKER
@@ -71,12 +70,9 @@ def _walk(resolver: URLResolver, prefix: str = "") -> Iterator[LinePattern]:
         if isinstance(entry, URLResolver):
             yield from _walk(entry, route)
             continue
-        takes_line = (
-            "line_id" in entry.pattern.converters
-            if isinstance(entry.pattern, RoutePattern)
-            else "line_id" in entry.pattern.regex.groupindex
-        )
-        if takes_line:
+        # The line may be named by an include()'s prefix (the alerts' routes) as well as
+        # by the route itself: look at the whole route.
+        if "line_id>" in route:
             yield LinePattern(route, entry)
 
 
@@ -98,6 +94,9 @@ def test_the_walk_finds_the_known_line_urls():
         "line-unshare",
         "line-delete",
         "line-audit",
+        "line-inbox",
+        "line-alerts",  # under an include(): the prefix names the line
+        "alert-rule",
     } <= names
 
 
