@@ -315,17 +315,95 @@ def test_overdue_callers_are_highlighted_and_can_be_filtered(owner_client, line,
     assert "Zoë" in overdue and "Ada" not in overdue
 
 
-def test_the_export_holds_exactly_the_callers_shown(owner_client, line, history):
+def inbox_export(client, line, query: str = "") -> tuple[object, str]:
+    response = client.get(reverse("line-inbox-export", kwargs={"line_id": line.pk}) + query)
+    return response, b"".join(response.streaming_content).decode("utf-8")
+
+
+EXPORT_COLUMNS = [
+    "Number",
+    "Name",
+    "Status",
+    "Owner",
+    "Attempts",
+    "First attempt (UTC)",
+    "Last attempt (UTC)",
+    "Time to callback (h:mm:ss)",
+    "Due (UTC)",
+    "Note",
+]
+
+
+@pytest.mark.parametrize("variant", ["", "plain"])
+def test_each_export_holds_exactly_the_callers_shown_with_every_column(
+    owner_client, line, history, now, variant
+):
+    # A fourth caller, of three days ago, whom the dates leave out.
+    old = call("missed", "+32470444444", now - timedelta(days=3), name="Old")
+    history = {SUPPORT_KEY: [*history[SUPPORT_KEY], old]}
+    since = (now - timedelta(days=1)).date().isoformat()
+    query = f"?status=all&sort=attempts&q=0470&from={since}"
     with provider(history):
-        owner_client.get(inbox_url(line))
-        export = reverse("line-inbox-export", kwargs={"line_id": line.pk})
-        body = b"".join(owner_client.get(export + "?status=all&sort=attempts").streaming_content)
-    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0][:5] == ["Number", "Name", "Status", "Owner", "Attempts"]
-    assert [r[1] for r in rows[1:]] == ["Zoë", "Bram", "Ada"]
-    assert rows[1][0] == "'+32470111111"  # numbers stay text
-    bram = rows[2]
-    assert bram[2] == "Called back" and bram[7] == "0:10:00"
+        assert "Old" in shown_names(owner_client.get(inbox_url(line)).content.decode())
+        Episode.objects.filter(name="Zoë").update(owner_name="sam", note="=cmd|' /C calc'!A0")
+        page = owner_client.get(inbox_url(line) + query).content.decode()
+        response, text = inbox_export(
+            owner_client, line, query + ("&format=plain" if variant else "")
+        )
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    assert rows[0] == EXPORT_COLUMNS
+    assert [r[1] for r in rows[1:]] == shown_names(page) == ["Zoë", "Bram", "Ada"]
+    zoe, bram, ada = rows[1:]
+    assert zoe[2:5] == ["Open", "sam", "2"]
+    assert bram[2:5] == ["Called back", "", "1"] and bram[7] == "0:10:00"
+    assert ada[2:5] == ["Open", "", "1"] and ada[7] == "" and ada[9] == ""
+    first, last = now - 90 * MINUTE, now - 30 * MINUTE
+    if variant:  # for import into other tools: values untouched, no BOM, ISO times
+        assert response["Content-Disposition"].endswith('-plain.csv"')
+        assert not text.startswith("\ufeff")
+        assert zoe[0] == "+32470111111" and zoe[9] == "=cmd|' /C calc'!A0"
+        assert zoe[5:7] == [first.isoformat(), last.isoformat()]
+        assert text.split("\r\n")[1].startswith("+32470111111,Zoë,Open,sam,2,")  # minimal quotes
+    else:  # for a spreadsheet: numbers kept text, formulas defused, every cell quoted
+        assert response["Content-Disposition"].endswith(f'-inbox-{timezone.localdate()}.csv"')
+        assert text.startswith("\ufeff")
+        assert zoe[0] == "'+32470111111" and zoe[9] == "'=cmd|' /C calc'!A0"
+        assert zoe[5:7] == [f"{first:%Y-%m-%d %H:%M:%S}", f"{last:%Y-%m-%d %H:%M:%S}"]
+        assert text.split("\r\n")[1].startswith('"\'+32470111111","Zoë","Open"')
+    assert zoe[8] == "" and bram[8] == ""  # no target set: nothing is due
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def shown_names(html: str) -> list[str]:
+    return re.findall(r'<td class="col-name">(\w+)</td>', html)
+
+
+def test_the_inbox_offers_both_exports_with_its_filters(owner_client, line, history):
+    with provider(history):
+        html = owner_client.get(inbox_url(line, who="unassigned", page="1")).content.decode()
+    export = reverse("line-inbox-export", kwargs={"line_id": line.pk})
+    assert f'<a class="export-link" href="{export}?who=unassigned" download>Export CSV</a>' in html
+    plain = f'<a class="export-plain" href="{export}?who=unassigned&amp;format=plain" download>'
+    assert plain + "CSV for import into other tools</a>" in html
+    assert "(unsafe to open in a spreadsheet)" in html
+
+
+def test_the_inbox_export_stops_at_the_cap_and_says_so(owner_client, line, history, settings):
+    settings.EXPORT_MAX_ROWS = 1
+    with provider(history):
+        html = owner_client.get(inbox_url(line)).content.decode()
+        _, text = inbox_export(owner_client, line)
+    assert "export stops after the first 1" in html
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    assert [r[1] for r in rows[1:-1]] == ["Zoë"]
+    assert rows[-1][0].startswith("Export stopped after 1 rows")
+
+
+def test_an_unknown_inbox_export_format_is_refused_in_plain_words(owner_client, line):
+    url = reverse("line-inbox-export", kwargs={"line_id": line.pk})
+    response = owner_client.get(url, {"format": "xlsx"})
+    assert response.status_code == 400
+    assert "not one the dashboard makes" in response.content.decode()
 
 
 def test_the_missed_tab_files_new_callers_and_every_screen_shows_the_count(
