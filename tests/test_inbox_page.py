@@ -315,6 +315,82 @@ def test_overdue_callers_are_highlighted_and_can_be_filtered(owner_client, line,
     assert "Zoë" in overdue and "Ada" not in overdue
 
 
+def many_callers(now, n: int = 30) -> dict:
+    """`n` callers, one missed call each, a minute apart (caller 0 waited longest)."""
+    return {
+        SUPPORT_KEY: [
+            call("missed", f"+3247055{i:04d}", now - (n - i) * MINUTE, name=f"Caller {i:02d}")
+            for i in range(n)
+        ]
+    }
+
+
+def shown(html: str) -> list[str]:
+    return re.findall(r'<td class="col-name">(Caller \d+)</td>', html)
+
+
+def pager_links(html: str, rel: str) -> dict[str, dict[str, list[str]]]:
+    """The `rel` link of each pager on the page, by place (top, bottom), as parsed queries."""
+    from urllib.parse import parse_qs, urlsplit
+
+    links = {}
+    for place, nav in re.findall(r'<nav class="pager pager-(\w+)"[^>]*>(.*?)</nav>', html, re.S):
+        href = re.search(rf'<a rel="{rel}" href="([^"]+)" hx-get="\1"', nav)
+        if href:
+            links[place] = parse_qs(urlsplit(href.group(1).replace("&amp;", "&")).query)
+    return links
+
+
+def test_page_two_follows_page_one_and_both_pagers_keep_the_filters(owner_client, line, now):
+    callers = many_callers(now)
+    filters = {"who": "unassigned", "per_page": "25", "q": "+3247055"}
+    with provider(callers):
+        first = owner_client.get(inbox_url(line, **filters)).content.decode()
+        # The same pager above and below the table, each link keeping every filter.
+        following = pager_links(first, "next")
+        assert following == {"top": following["bottom"], "bottom": following["bottom"]}
+        assert following["top"] == {**{k: [v] for k, v in filters.items()}, "page": ["2"]}
+        assert pager_links(first, "prev") == {}
+        second = owner_client.get(inbox_url(line, **filters, page="2")).content.decode()
+    assert shown(first) + shown(second) == [
+        f"Caller {i:02d}" for i in range(30)
+    ]  # no gap, no repeat
+    assert "Showing 1–25 of 30" in first and "Showing 26–30 of 30" in second
+    back = pager_links(second, "prev")
+    assert back["top"] == back["bottom"] == {**{k: [v] for k, v in filters.items()}, "page": ["1"]}
+    assert pager_links(second, "next") == {}
+
+
+def test_one_page_of_callers_has_no_pager(owner_client, line, history):
+    with provider(history):
+        html = owner_client.get(inbox_url(line)).content.decode()
+    assert 'class="pager' not in html
+
+
+def test_the_date_filter_shows_the_callers_who_called_on_those_days(owner_client, line, now):
+    days = {"Early": 5, "Middle": 3, "Late": 1}  # days ago
+    callers = {
+        SUPPORT_KEY: [
+            call("missed", f"+3247066000{i}", now - ago * timedelta(days=1), name=name)
+            for i, (name, ago) in enumerate(days.items())
+        ]
+    }
+    middle = (now - 3 * timedelta(days=1)).date().isoformat()
+
+    def names(**dates):
+        html = owner_client.get(inbox_url(line, **dates)).content.decode()
+        return re.findall(r'<td class="col-name">(\w+)</td>', html)
+
+    with provider(callers):
+        assert names() == ["Early", "Middle", "Late"]
+        assert names(**{"from": middle, "to": middle}) == ["Middle"]
+        assert names(**{"from": middle}) == ["Middle", "Late"]
+        assert names(to=middle) == ["Early", "Middle"]
+        # The pager and export links carry the dates on.
+        html = owner_client.get(inbox_url(line, **{"from": middle})).content.decode()
+    assert f"/inbox/export.csv?from={middle}&amp;format=plain" in html
+
+
 def inbox_export(client, line, query: str = "") -> tuple[object, str]:
     response = client.get(reverse("line-inbox-export", kwargs={"line_id": line.pk}) + query)
     return response, b"".join(response.streaming_content).decode("utf-8")
