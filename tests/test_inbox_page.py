@@ -65,7 +65,7 @@ def test_the_inbox_shows_one_row_per_open_caller_longest_wait_first(owner_client
     html = response.content.decode()
     assert response.status_code == 200
     assert html.count('data-episode="') == 2  # Bram was called back: not open
-    assert html.index("Zoë") < html.index("Ada")  # waited longest first
+    assert shown_names(html) == ["Zoë", "Ada"]  # waited longest first
     assert "(2) Missed calls" in html  # the page title
     # The Missed tab is the current one, with the count app.js keeps live.
     assert re.search(r'class="tab tab-missed" aria-current="page">.*?data-open-count', html, re.S)
@@ -95,12 +95,12 @@ def test_filters_mine_unassigned_status_and_search(owner_client, owner, line, hi
         mine_again = owner_client.get(inbox_url(line, who="mine")).content.decode()
         closed = owner_client.get(inbox_url(line, status="called_back")).content.decode()
         found = owner_client.get(inbox_url(line, q="0470 33")).content.decode()
-    assert by_attempts.index("Ada") < by_attempts.index("Zoë")  # most attempts first
-    assert "Ada" not in mine_again  # sam's, not mine
-    assert "Zoë" in mine and "Ada" not in mine
-    assert "Ada" in unassigned and "Zoë" not in unassigned
-    assert "Bram" in closed and "Zoë" not in closed
-    assert "Ada" in found and "Zoë" not in found
+    assert shown_names(by_attempts) == ["Ada", "Zoë"]  # most attempts first
+    assert shown_names(mine_again) == ["Zoë"]  # Ada is sam's, not mine
+    assert shown_names(mine) == ["Zoë"]
+    assert shown_names(unassigned) == ["Ada"]
+    assert shown_names(closed) == ["Bram"]
+    assert shown_names(found) == ["Ada"]
 
 
 def test_bad_filter_values_are_said_and_replaced(owner_client, line, history):
@@ -312,20 +312,206 @@ def test_overdue_callers_are_highlighted_and_can_be_filtered(owner_client, line,
         html = owner_client.get(inbox_url(line)).content.decode()
         overdue = owner_client.get(inbox_url(line, overdue="1")).content.decode()
     assert html.count('class="overdue"') == 1  # Zoë has waited 90 minutes, Ada 10
-    assert "Zoë" in overdue and "Ada" not in overdue
+    assert shown_names(overdue) == ["Zoë"]
 
 
-def test_the_export_holds_exactly_the_callers_shown(owner_client, line, history):
+def row_cells(html: str, episode: Episode) -> dict[str, str]:
+    """The cells of `episode`'s row in a rendered inbox, by column (`col-number` → "number")."""
+    match = re.search(rf'<tr[^>]*data-episode="{episode.pk}">(.*?)</tr>', html, re.S)
+    assert match, f"no row for episode {episode.pk}"
+    return dict(re.findall(r'<td class="col-([a-z]+)[^"]*">(.*?)</td>', match.group(1), re.S))
+
+
+def test_a_row_shows_the_callers_number_name_attempts_times_wait_status_owner_and_note(
+    owner_client, line, history, now
+):
     with provider(history):
         owner_client.get(inbox_url(line))
-        export = reverse("line-inbox-export", kwargs={"line_id": line.pk})
-        body = b"".join(owner_client.get(export + "?status=all&sort=attempts").streaming_content)
-    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0][:5] == ["Number", "Name", "Status", "Owner", "Attempts"]
-    assert [r[1] for r in rows[1:]] == ["Zoë", "Bram", "Ada"]
-    assert rows[1][0] == "'+32470111111"  # numbers stay text
-    bram = rows[2]
-    assert bram[2] == "Called back" and bram[7] == "0:10:00"
+        Episode.objects.filter(name="Zoë").update(owner_name="sam", note="Left a voicemail")
+        html = owner_client.get(inbox_url(line)).content.decode()
+    cells = row_cells(html, Episode.objects.get(name="Zoë"))
+    caller_page = reverse("line-caller", kwargs={"line_id": line.pk, "number": "+32470111111"})
+    assert cells["number"] == f'<a href="{caller_page}">+32 470 11 11 11</a>'
+    assert cells["name"] == "Zoë"
+    assert cells["attempts"] == "2"  # +32470111111 and 0470 11 11 11: one caller
+    first, last = now - 90 * MINUTE, now - 30 * MINUTE
+    for cell, moment in (("first", first), ("last", last)):
+        time_tag = rf'<time datetime="{re.escape(moment.isoformat())}">[^<]*{moment:%H:%M}</time>'
+        assert re.fullmatch(time_tag, cells[cell]), cells[cell]
+    assert cells["waiting"] == "1 h 30"  # since the first open attempt
+    assert cells["status"].startswith('<span class="badge badge-open">Open</span>')
+    assert cells["owner"] == "sam"
+    assert "Left a voicemail</span>" in cells["note"]
+    # A caller nobody owns offers the claim in its owner cell instead.
+    ada = row_cells(html, Episode.objects.get(name="Ada"))
+    assert "I'll take it</button>" in ada["owner"] and ada["note"] == ""
+
+
+def many_callers(now, n: int = 30) -> dict:
+    """`n` callers, one missed call each, a minute apart (caller 0 waited longest)."""
+    return {
+        SUPPORT_KEY: [
+            call("missed", f"+3247055{i:04d}", now - (n - i) * MINUTE, name=f"Caller {i:02d}")
+            for i in range(n)
+        ]
+    }
+
+
+def shown(html: str) -> list[str]:
+    return re.findall(r'<td class="col-name">(Caller \d+)</td>', html)
+
+
+def pager_links(html: str, rel: str) -> dict[str, dict[str, list[str]]]:
+    """The `rel` link of each pager on the page, by place (top, bottom), as parsed queries."""
+    from urllib.parse import parse_qs, urlsplit
+
+    links = {}
+    for place, nav in re.findall(r'<nav class="pager pager-(\w+)"[^>]*>(.*?)</nav>', html, re.S):
+        href = re.search(rf'<a rel="{rel}" href="([^"]+)" hx-get="\1"', nav)
+        if href:
+            links[place] = parse_qs(urlsplit(href.group(1).replace("&amp;", "&")).query)
+    return links
+
+
+def test_page_two_follows_page_one_and_both_pagers_keep_the_filters(owner_client, line, now):
+    callers = many_callers(now)
+    filters = {"who": "unassigned", "per_page": "25", "q": "+3247055"}
+    with provider(callers):
+        first = owner_client.get(inbox_url(line, **filters)).content.decode()
+        # The same pager above and below the table, each link keeping every filter.
+        following = pager_links(first, "next")
+        assert following == {"top": following["bottom"], "bottom": following["bottom"]}
+        assert following["top"] == {**{k: [v] for k, v in filters.items()}, "page": ["2"]}
+        assert pager_links(first, "prev") == {}
+        second = owner_client.get(inbox_url(line, **filters, page="2")).content.decode()
+    assert shown(first) + shown(second) == [
+        f"Caller {i:02d}" for i in range(30)
+    ]  # no gap, no repeat
+    assert "Showing 1–25 of 30" in first and "Showing 26–30 of 30" in second
+    back = pager_links(second, "prev")
+    assert back["top"] == back["bottom"] == {**{k: [v] for k, v in filters.items()}, "page": ["1"]}
+    assert pager_links(second, "next") == {}
+
+
+def test_one_page_of_callers_has_no_pager(owner_client, line, history):
+    with provider(history):
+        html = owner_client.get(inbox_url(line)).content.decode()
+    assert 'class="pager' not in html
+
+
+def test_the_date_filter_shows_the_callers_who_called_on_those_days(owner_client, line, now):
+    days = {"Early": 5, "Middle": 3, "Late": 1}  # days ago
+    callers = {
+        SUPPORT_KEY: [
+            call("missed", f"+3247066000{i}", now - ago * timedelta(days=1), name=name)
+            for i, (name, ago) in enumerate(days.items())
+        ]
+    }
+    middle = (now - 3 * timedelta(days=1)).date().isoformat()
+
+    def names(**dates):
+        html = owner_client.get(inbox_url(line, **dates)).content.decode()
+        return re.findall(r'<td class="col-name">(\w+)</td>', html)
+
+    with provider(callers):
+        assert names() == ["Early", "Middle", "Late"]
+        assert names(**{"from": middle, "to": middle}) == ["Middle"]
+        assert names(**{"from": middle}) == ["Middle", "Late"]
+        assert names(to=middle) == ["Early", "Middle"]
+        # The pager and export links carry the dates on.
+        html = owner_client.get(inbox_url(line, **{"from": middle})).content.decode()
+    assert f"/inbox/export.csv?from={middle}&amp;format=plain" in html
+
+
+def inbox_export(client, line, query: str = "") -> tuple[object, str]:
+    response = client.get(reverse("line-inbox-export", kwargs={"line_id": line.pk}) + query)
+    return response, b"".join(response.streaming_content).decode("utf-8")
+
+
+EXPORT_COLUMNS = [
+    "Number",
+    "Name",
+    "Status",
+    "Owner",
+    "Attempts",
+    "First attempt (UTC)",
+    "Last attempt (UTC)",
+    "Time to callback (h:mm:ss)",
+    "Due (UTC)",
+    "Note",
+]
+
+
+@pytest.mark.parametrize("variant", ["", "plain"])
+def test_each_export_holds_exactly_the_callers_shown_with_every_column(
+    owner_client, line, history, now, variant
+):
+    # A fourth caller, of three days ago, whom the dates leave out.
+    old = call("missed", "+32470444444", now - timedelta(days=3), name="Old")
+    history = {SUPPORT_KEY: [*history[SUPPORT_KEY], old]}
+    since = (now - timedelta(days=1)).date().isoformat()
+    query = f"?status=all&sort=attempts&q=0470&from={since}"
+    with provider(history):
+        assert "Old" in shown_names(owner_client.get(inbox_url(line)).content.decode())
+        Episode.objects.filter(name="Zoë").update(owner_name="sam", note="=cmd|' /C calc'!A0")
+        page = owner_client.get(inbox_url(line) + query).content.decode()
+        response, text = inbox_export(
+            owner_client, line, query + ("&format=plain" if variant else "")
+        )
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    assert rows[0] == EXPORT_COLUMNS
+    assert [r[1] for r in rows[1:]] == shown_names(page) == ["Zoë", "Bram", "Ada"]
+    zoe, bram, ada = rows[1:]
+    assert zoe[2:5] == ["Open", "sam", "2"]
+    assert bram[2:5] == ["Called back", "", "1"] and bram[7] == "0:10:00"
+    assert ada[2:5] == ["Open", "", "1"] and ada[7] == "" and ada[9] == ""
+    first, last = now - 90 * MINUTE, now - 30 * MINUTE
+    if variant:  # for import into other tools: values untouched, no BOM, ISO times
+        assert response["Content-Disposition"].endswith('-plain.csv"')
+        assert not text.startswith("\ufeff")
+        assert zoe[0] == "+32470111111" and zoe[9] == "=cmd|' /C calc'!A0"
+        assert zoe[5:7] == [first.isoformat(), last.isoformat()]
+        assert text.split("\r\n")[1].startswith("+32470111111,Zoë,Open,sam,2,")  # minimal quotes
+    else:  # for a spreadsheet: numbers kept text, formulas defused, every cell quoted
+        assert response["Content-Disposition"].endswith(f'-inbox-{timezone.localdate()}.csv"')
+        assert text.startswith("\ufeff")
+        assert zoe[0] == "'+32470111111" and zoe[9] == "'=cmd|' /C calc'!A0"
+        assert zoe[5:7] == [f"{first:%Y-%m-%d %H:%M:%S}", f"{last:%Y-%m-%d %H:%M:%S}"]
+        assert text.split("\r\n")[1].startswith('"\'+32470111111","Zoë","Open"')
+    assert zoe[8] == "" and bram[8] == ""  # no target set: nothing is due
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def shown_names(html: str) -> list[str]:
+    return re.findall(r'<td class="col-name">(\w+)</td>', html)
+
+
+def test_the_inbox_offers_both_exports_with_its_filters(owner_client, line, history):
+    with provider(history):
+        html = owner_client.get(inbox_url(line, who="unassigned", page="1")).content.decode()
+    export = reverse("line-inbox-export", kwargs={"line_id": line.pk})
+    assert f'<a class="export-link" href="{export}?who=unassigned" download>Export CSV</a>' in html
+    plain = f'<a class="export-plain" href="{export}?who=unassigned&amp;format=plain" download>'
+    assert plain + "CSV for import into other tools</a>" in html
+    assert "(unsafe to open in a spreadsheet)" in html
+
+
+def test_the_inbox_export_stops_at_the_cap_and_says_so(owner_client, line, history, settings):
+    settings.EXPORT_MAX_ROWS = 1
+    with provider(history):
+        html = owner_client.get(inbox_url(line)).content.decode()
+        _, text = inbox_export(owner_client, line)
+    assert "export stops after the first 1" in html
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    assert [r[1] for r in rows[1:-1]] == ["Zoë"]
+    assert rows[-1][0].startswith("Export stopped after 1 rows")
+
+
+def test_an_unknown_inbox_export_format_is_refused_in_plain_words(owner_client, line):
+    url = reverse("line-inbox-export", kwargs={"line_id": line.pk})
+    response = owner_client.get(url, {"format": "xlsx"})
+    assert response.status_code == 400
+    assert "not one the dashboard makes" in response.content.decode()
 
 
 def test_the_missed_tab_files_new_callers_and_every_screen_shows_the_count(

@@ -1,26 +1,29 @@
 """The inbox as CSV: exactly the callers the view shows (same filters, same order, every
-page), with the reports' CSV rules (BOM, formula-safe cells, numbers kept as text)."""
+page, up to `EXPORT_MAX_ROWS`), written by the reports' one CSV writer
+(`reports.export.write_csv`) in either of its variants: spreadsheet-safe (the default) or
+plain RFC 4180 for import into other tools (`?format=plain`)."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from django.utils.text import slugify
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from dashboard.inbox.models import Episode
-from dashboard.reports.export import BOM, hms, neutralise, number_cell
+from dashboard.reports.export import (
+    SPREADSHEET,
+    Variant,
+    cell,
+    hms,
+    phone_cell,
+    time_cell,
+    write_csv,
+)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def header(tz_name: str) -> list[str]:
+def header(tz_name: str, variant: Variant = SPREADSHEET) -> list[str]:
     columns = [
         _("Number"),
         _("Name"),
@@ -33,36 +36,61 @@ def header(tz_name: str) -> list[str]:
         _("Due (%(zone)s)") % {"zone": tz_name},
         _("Note"),
     ]
-    return [neutralise(c) for c in columns]
+    return [cell(c, variant) for c in columns]
 
 
-def _local(value: datetime | None, zone: ZoneInfo) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if value else ""
-
-
-def row(episode: Episode, zone: ZoneInfo) -> list[str]:
+def row(episode: Episode, zone: ZoneInfo, variant: Variant = SPREADSHEET) -> list[str]:
+    """One caller's cells, in the columns `header` names."""
     to_callback = episode.time_to_callback
+    due = episode.due_at if episode.is_open else None
     return [
-        number_cell(episode.number),
-        neutralise(episode.name),
-        neutralise(episode.get_status_display()),
-        neutralise(episode.owner_name),
-        neutralise(episode.attempts),
-        neutralise(_local(episode.first_attempt_at, zone)),
-        neutralise(_local(episode.last_attempt_at, zone)),
-        neutralise(hms(int(to_callback.total_seconds())) if to_callback is not None else ""),
-        neutralise(_local(episode.due_at, zone) if episode.is_open else ""),
-        neutralise(episode.note),
+        phone_cell(episode.number, variant),
+        cell(episode.name, variant),
+        cell(episode.get_status_display(), variant),
+        cell(episode.owner_name, variant),
+        cell(episode.attempts, variant),
+        time_cell(episode.first_attempt_at, zone, variant),
+        time_cell(episode.last_attempt_at, zone, variant),
+        cell(hms(int(to_callback.total_seconds())) if to_callback is not None else "", variant),
+        time_cell(due, zone, variant) if due else "",
+        cell(episode.note, variant),
     ]
 
 
-def stream_csv(episodes: Iterable[Episode], tz_name: str) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+class CappedEpisodes:
+    """The view's episodes, at most `max_rows` of them; after iterating, `truncated` says
+    whether there were more (the `ReadingOutcome` the writer's closing line reads)."""
+
+    error = None  # a database read either works or raises: no partial provider failure
+
+    def __init__(self, episodes: QuerySet[Episode], max_rows: int):
+        self.episodes = episodes
+        self.max_rows = max_rows
+        self.truncated = False
+
+    def __iter__(self) -> Iterator[Episode]:
+        # One row past the cap, to know it was reached.
+        rows = self.episodes[: self.max_rows + 1].iterator(chunk_size=500)
+        for index, episode in enumerate(rows):
+            if index == self.max_rows:
+                self.truncated = True
+                return
+            yield episode
+
+
+def stream_csv(
+    episodes: CappedEpisodes, *, tz_name: str, language: str | None, variant: Variant
+) -> Iterator[str]:
     zone = ZoneInfo(tz_name)
-    yield BOM + writer.writerow(header(tz_name))
-    for episode in episodes:
-        yield writer.writerow(row(episode, zone))
 
+    def cells(chunk: list[Episode]) -> Iterable[list[str]]:
+        return (row(episode, zone, variant) for episode in chunk)
 
-def filename(label: str, today: date) -> str:
-    return f"{slugify(label) or 'line'}-inbox-{today.isoformat()}.csv"
+    return write_csv(
+        episodes,
+        episodes,
+        columns=lambda: header(tz_name, variant),
+        cells=cells,
+        language=language,
+        variant=variant,
+    )

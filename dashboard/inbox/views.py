@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import (
     Http404,
@@ -23,7 +24,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -39,6 +40,9 @@ from dashboard.inbox.targets import initial_form_values, save_target, target_for
 from dashboard.lines.access import line_view
 from dashboard.lines.audit import record_line_access
 from dashboard.lines.models import Line
+from dashboard.reports.export import filename as export_filename
+from dashboard.reports.export import variant_for
+from dashboard.reports.views import unknown_format
 from dashboard.smsmobileapi.records import CallKind
 
 CHANGED_EVENT = "inbox-changed"
@@ -262,16 +266,28 @@ def _next(request: HttpRequest, line: Line) -> str:
 @line_view()
 @require_safe
 def export_csv(request: HttpRequest, line: Line) -> HttpResponse:
-    """The inbox view as CSV: the same callers, filters and order, every page."""
+    """The inbox view as CSV: the same callers, filters and order, every page; for a
+    spreadsheet, or (`?format=plain`) for import into other tools."""
+    variant = variant_for(request.GET.get("format"))
+    if variant is None:
+        return unknown_format()
     record_line_access(request, line, "export:inbox")
     f = parse_filter(request.GET, line.default_region)
-    rows = episodes_for(line, request.user, f, request.time_zone)
+    rows = export.CappedEpisodes(
+        episodes_for(line, request.user, f, request.time_zone), settings.EXPORT_MAX_ROWS
+    )
     response = StreamingHttpResponse(
-        export.stream_csv(rows.iterator(chunk_size=500), request.time_zone),
+        export.stream_csv(
+            rows,
+            tz_name=request.time_zone,
+            language=translation.get_language(),
+            variant=variant,
+        ),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=export.filename(line.label, timezone.localdate())
+        as_attachment=True,
+        filename=export_filename(line.label, "inbox", timezone.localdate(), variant),
     )
     response["Cache-Control"] = "private, no-store"  # personal data: no shared copy
     return response

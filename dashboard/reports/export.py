@@ -19,6 +19,9 @@ as it is: UTF-8 without a BOM, CRLF line ends, quotes only where a cell needs th
 value exactly as the provider sent it (no quote before `+32…` or `=…`) and times in ISO
 8601 with their offset. It is unsafe to open in a spreadsheet, and the page says so.
 
+Every export is written by `write_csv` (the call tables' here, the inbox's in
+dashboard/inbox/export.py), so both variants hold for all of them.
+
 Where the screen shows follow-up (the missed tab, the timeline), the export has its
 columns too: the mark, who set it and when, its note, and when the caller was reached
 later (dashboard/followup/state.py, read per chunk of rows).
@@ -128,7 +131,7 @@ def header(
             _("Note"),
             _("Answered later at (%(zone)s)") % {"zone": tz_name},
         ]
-    return [_cell(c, variant) for c in columns]
+    return [cell(c, variant) for c in columns]
 
 
 def row(
@@ -142,17 +145,17 @@ def row(
 ) -> list[str]:
     """One call's cells, in the columns `header(kind, …)` names."""
     cells = [
-        _time_cell(call.started_at, zone, variant),
-        _cell(call.kind.label, variant),
-        number_cell(call.number) if variant.safe else _plain(call.number),
-        _cell(call.name, variant),
+        time_cell(call.started_at, zone, variant),
+        cell(call.kind.label, variant),
+        phone_cell(call.number, variant),
+        cell(call.name, variant),
     ]
     if kind is not CallKind.MISSED:  # every kind's table but Missed has these columns
         has_duration = call.kind is not CallKind.MISSED
         cells += [
-            _cell("" if call.duration is None or not has_duration else call.duration, variant),
-            _cell(hms(call.duration) if has_duration else "", variant),
-            _cell(call.location if has_duration else "", variant),
+            cell("" if call.duration is None or not has_duration else call.duration, variant),
+            cell(hms(call.duration) if has_duration else "", variant),
+            cell(call.location if has_duration else "", variant),
         ]
     if with_followup:
         cells += _followup_cells(followup, zone, variant)
@@ -173,15 +176,16 @@ def _followup_cells(state, zone: ZoneInfo, variant: Variant) -> list[str]:
     else:
         status = _("To follow up")
     return [
-        _cell(status, variant),
-        _cell(mark.marked_by_name if mark else "", variant),
-        _time_cell(mark.marked_at, zone, variant) if mark else "",
-        _cell(mark.note if mark else "", variant),
-        _time_cell(later.at, zone, variant) if later.answered and later.at else "",
+        cell(status, variant),
+        cell(mark.marked_by_name if mark else "", variant),
+        time_cell(mark.marked_at, zone, variant) if mark else "",
+        cell(mark.note if mark else "", variant),
+        time_cell(later.at, zone, variant) if later.answered and later.at else "",
     ]
 
 
-def _cell(value: object, variant: Variant) -> str:
+def cell(value: object, variant: Variant) -> str:
+    """A text cell: neutralised for a spreadsheet, as it is for another tool."""
     return neutralise(value) if variant.safe else _plain(value)
 
 
@@ -190,7 +194,13 @@ def _plain(value: object) -> str:
     return _CONTROLS.sub("", "" if value is None else str(value))
 
 
-def _time_cell(moment, zone: ZoneInfo, variant: Variant) -> str:
+def phone_cell(number: str, variant: Variant) -> str:
+    """A phone number: kept text for a spreadsheet, untouched for another tool."""
+    return number_cell(number) if variant.safe else _plain(number)
+
+
+def time_cell(moment, zone: ZoneInfo, variant: Variant) -> str:
+    """A moment in `zone`: `YYYY-MM-DD HH:MM:SS` for a spreadsheet, ISO 8601 otherwise."""
     local = moment.astimezone(zone)
     if variant.safe:
         return neutralise(local.strftime("%Y-%m-%d %H:%M:%S"))
@@ -222,9 +232,45 @@ def stream_csv(
     followups: FollowUpLookup | None = None,
     variant: Variant = SPREADSHEET,
 ) -> Iterator[str]:
-    """BOM (spreadsheet variant) and header, the rows, then one closing line if the cap
-    or an error cut it short. `kind` None is the timeline (every kind); `followups`, when
-    the screen shows follow-up, gives the states of each chunk of rows.
+    """A table's export (`write_csv`): `kind` None is the timeline (every kind);
+    `followups`, when the screen shows follow-up, gives the states of each chunk of rows."""
+    zone = ZoneInfo(tz_name)
+    with_followup = followups is not None
+
+    def cells(chunk: list[Call]) -> Iterator[list[str]]:
+        states = followups(chunk) if followups is not None else None
+        for call in chunk:
+            yield row(
+                call,
+                zone,
+                kind=kind,
+                followup=states.for_call(call) if states is not None else None,
+                with_followup=with_followup,
+                variant=variant,
+            )
+
+    return write_csv(
+        calls,
+        outcome,
+        columns=lambda: header(kind, tz_name, followup=with_followup, variant=variant),
+        cells=cells,
+        language=language,
+        variant=variant,
+    )
+
+
+def write_csv[T](
+    items: Iterable[T],
+    outcome: ReadingOutcome,
+    *,
+    columns: Callable[[], list[str]],
+    cells: Callable[[list[T]], Iterable[list[str]]],
+    language: str | None,
+    variant: Variant,
+) -> Iterator[str]:
+    """Every export's one CSV writer: BOM (spreadsheet variant) and the header `columns()`
+    gives, the rows `cells(chunk)` gives for each chunk of `items`, then one closing line
+    if the cap or an error cut it short (`outcome`, read once `items` are exhausted).
 
     Runs after the view has returned (streaming), when the request's language is no
     longer active: `language` brings it back for the header and closing line.
@@ -234,41 +280,24 @@ def stream_csv(
     # evaluate the second half. Plain: RFC 4180's own minimal quoting.
     quoting = csv.QUOTE_ALL if variant.safe else csv.QUOTE_MINIMAL
     writer = csv.writer(_Echo(), quoting=quoting, lineterminator="\r\n")
-    zone = ZoneInfo(tz_name)
-    with_followup = followups is not None
     with translation.override(language):
         start = BOM if variant.safe else ""
-        yield start + writer.writerow(
-            header(kind, tz_name, followup=with_followup, variant=variant)
-        )
-        for chunk in _chunks(calls):
-            states = followups(chunk) if followups is not None else None
-            yield "".join(
-                writer.writerow(
-                    row(
-                        call,
-                        zone,
-                        kind=kind,
-                        followup=states.for_call(call) if states is not None else None,
-                        with_followup=with_followup,
-                        variant=variant,
-                    )
-                )
-                for call in chunk
-            )
+        yield start + writer.writerow(columns())
+        for chunk in _chunks(items):
+            yield "".join(writer.writerow(cells_of_row) for cells_of_row in cells(chunk))
         closing = None
         if outcome.truncated:
             closing = cap_message(outcome.max_rows)
         elif outcome.error is not None:
             closing = _("Export incomplete: %(reason)s") % {"reason": outcome.error.user_message}
         if closing:
-            yield writer.writerow([_cell(closing, variant)])
+            yield writer.writerow([cell(closing, variant)])
 
 
-def _chunks(calls: Iterable[Call]) -> Iterator[list[Call]]:
-    chunk: list[Call] = []
-    for call in calls:
-        chunk.append(call)
+def _chunks[T](items: Iterable[T]) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
         if len(chunk) >= CHUNK_ROWS:
             yield chunk
             chunk = []

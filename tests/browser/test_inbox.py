@@ -10,7 +10,13 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.inbox.models import CallerStatus, Episode
-from tests.browser.conftest import marker_survived, set_marker
+from tests.browser.conftest import (
+    htmx_response,
+    marker_survived,
+    query,
+    set_marker,
+    wait_settled,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -116,4 +122,28 @@ def test_each_inbox_row_is_one_tab_stop_and_its_box_is_an_arrow_or_x_away(browse
     # j/k land on the number, the row's one stop.
     page.keyboard.press("j")
     expect(rows.nth(2).locator("td.col-number a")).to_be_focused()
+    assert not browse.problems, browse.problems
+
+
+def test_the_top_pager_pages_the_inbox_in_place_keeping_the_filters(browse, owner, line):
+    """The inbox has the call tables' pager above the table too (the same partial)."""
+    page = browse.page(owner, f"/lines/{line.pk}/inbox/?status=all&per_page=25")
+    rows = page.locator("#results tbody tr")
+    first = [rows.nth(i).get_attribute("data-episode") for i in range(rows.count())]
+    assert len(first) == 25
+    expect(page.locator(".pager-bottom a[rel=next]")).to_have_count(1)
+    set_marker(page)
+    with htmx_response(page):
+        page.locator(".pager-top a[rel=next]").click()
+    wait_settled(page)
+    assert query(page) == {"status": "all", "per_page": "25", "page": "2"}
+    expect(page.locator(".range")).to_contain_text("Showing 26–")
+    second = [rows.nth(i).get_attribute("data-episode") for i in range(rows.count())]
+    assert second and not set(second) & set(first)
+    with htmx_response(page):
+        page.locator(".pager-top a[rel=prev]").click()
+    wait_settled(page)
+    assert [rows.nth(i).get_attribute("data-episode") for i in range(rows.count())] == first
+    assert marker_survived(page)
+    browse.axe(page, "the inbox with its two pagers")
     assert not browse.problems, browse.problems

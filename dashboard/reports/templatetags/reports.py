@@ -43,12 +43,16 @@ def axis_day(day) -> str:
 
 @register.inclusion_tag("reports/_export_link.html", takes_context=True)
 def export_link(context, line, kind, call_filter, page) -> dict:
-    """The "Export CSV" link of a table (and its variant for other tools), and a note when the view holds more than one
-    export may (known once the pages shown reach past the cap: the provider has no totals)."""
+    """The "Export CSV" link of a table (and its variant for other tools), and a note when
+    the view holds more than one export may: known once the pages shown reach past the cap
+    (the provider has no totals), at once for the inbox (`kind` "inbox": a database count)."""
     cap = settings.EXPORT_MAX_ROWS
     params = {k: v for k, v in call_filter.params.items() if k not in ("page", "per_page")}
     over_cap = page.last_index > cap or (page.has_next and page.last_index >= cap)
-    if kind == "all":
+    if kind == "inbox":
+        url = reverse("line-inbox-export", kwargs={"line_id": line.pk})
+        over_cap = page.total > cap
+    elif kind == "all":
         url = reverse("line-timeline-export", kwargs={"line_id": line.pk})
     else:
         url = reverse("line-export", kwargs={"line_id": line.pk, "kind": kind})
