@@ -38,6 +38,8 @@ def test_the_alerts_screens_are_accessible(browse, owner, busy_line, path):
     assert response is not None and response.status == 200
     expect(page.locator("main")).to_be_visible()
     assert CHAT_TOKEN not in page.content()
+    if path == "/lines/{id}/alerts/":
+        browse.screenshot(page, "alerts")  # the README's picture of the Alerts page
     browse.axe(page, path)
 
 

@@ -37,6 +37,8 @@ def test_claiming_a_caller_from_its_row(browse, owner, line):
     assert marker_survived(page)  # no page load
     assert Episode.objects.get(pk=number).owner == owner
     browse.axe(page, "the inbox after a claim")
+    page.locator("h1").scroll_into_view_if_needed()
+    browse.screenshot(page, "inbox")  # the README's picture of the inbox
     assert not browse.problems, browse.problems
 
 

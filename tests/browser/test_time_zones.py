@@ -28,6 +28,7 @@ def test_a_first_visit_shows_the_browsers_zone_and_one_click_switches_it(browse,
     switch = page.locator(".time-zone-switch")
     expect(switch).to_contain_text("Times in Asia/Tokyo")
     assert first_time_offset(page) == "+0900"
+    browse.screenshot(page, "time-zone")  # the README's picture of the switch
     assert not Profile.objects.filter(user=owner).exclude(time_zone="").exists()
 
     # Later visits need no reload: the zone is known.
