@@ -1265,11 +1265,11 @@ def measure_inbox(args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(tmp, ignore_errors=True)
 
     def loads(samples: list[Sample], calls: list[int]) -> dict[str, Any]:
-        return {
+        summary = {
             **latency_summary([s.seconds for s in samples]),
             "max_ms": round(max(s.seconds for s in samples) * 1000, 1),
-            "upstream_calls_each": calls,
         }
+        return {**summary, "upstream_calls_each": calls} if calls else summary
 
     return {
         "open_callers": args.inbox_open,
@@ -1283,7 +1283,7 @@ def measure_inbox(args: argparse.Namespace) -> dict[str, Any]:
             "filed_open_each": filed,
         },
         "refresh": loads(refresh, refresh_upstream),
-        "hit": {**latency_summary([s.seconds for s in hits]), "upstream_calls": hit_upstream},
+        "hit": {**loads(hits, []), "upstream_calls": hit_upstream},
         "status_codes": sorted({s.status for s in [*cold, *refresh, *hits]}),
     }
 
