@@ -1269,6 +1269,8 @@ def measure_inbox(args: argparse.Namespace) -> dict[str, Any]:
             **latency_summary([s.seconds for s in samples]),
             "max_ms": round(max(s.seconds for s in samples) * 1000, 1),
         }
+        if calls:  # one sample per line, in the lines' order
+            summary["ms_each"] = [round(s.seconds * 1000, 1) for s in samples]
         return {**summary, "upstream_calls_each": calls} if calls else summary
 
     return {
