@@ -288,6 +288,7 @@ def inbox_fixture(shown: list[int | None], slowest_ms: float) -> dict:
         "cache": "locmem",
         "seeded": "provider only: nothing filed before the first load",
         "filed_before": [0, 0, 0],
+        "warmup_ms": 480.5,
         "cold": {
             **lat,
             "max_ms": slowest_ms,
@@ -316,6 +317,7 @@ def test_inbox_targets_check_the_slowest_cold_load_and_the_callers_it_shows():
     assert "at the provider only (3 lines, nothing filed before the first load)" in markdown
     assert re.search(r"\| refresh \(callers already filed\) +\| +600\.00 .*\| 7, 7, 7", markdown)
     assert "Open callers after the cold load: shown 500, ?, 480; filed 500, 500, 500." in markdown
+    assert "empty line's inbox loaded the server's inbox code and templates (480.5 ms)" in markdown
     assert shown_open_count(b"<title>(1,500) Missed calls \xc2\xb7 Line</title>") == 1500
     assert shown_open_count(b"<title>Missed calls</title>") is None
 
