@@ -90,6 +90,7 @@ class Stack:
     cache_url: str
     workers: int | None
     threads: int | None = None
+    backlog_open: int = 500  # missed calls on each demo-backlog-<n> key (the inbox part)
     upstream_url: str = ""
     app_url: str = ""
     plain_url: str = ""
@@ -100,7 +101,10 @@ class Stack:
 
     def start_upstream(self) -> None:
         proc = subprocess.Popen(
-            [PY, "-m", "bench.upstream", "--port", "0", "--latency", str(self.latency)],
+            [
+                *(PY, "-m", "bench.upstream", "--port", "0", "--latency", str(self.latency)),
+                *("--backlog-open", str(self.backlog_open)),
+            ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
@@ -1076,7 +1080,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=["latency", "cost", "inbox"],
         help="latency (hit, miss, size, load levels), cost (CPU per request against "
         "the plain proxy, for the default install and Redis) and/or inbox (the missed-call "
-        "inbox with 500 open callers: cold loads and cache hits); default all three",
+        "inbox of lines with 500 missed callers at the provider: first loads, refreshes and "
+        "cache hits); default all three",
     )
     parser.add_argument(
         "--quick",
@@ -1097,7 +1102,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--strict", action="store_true", help="exit with status 1 when a target is missed"
     )
     parser.add_argument(
-        "--inbox-open", type=int, default=500, help="open callers per line in the inbox part"
+        "--inbox-open",
+        type=int,
+        default=500,
+        help="missed callers at the provider per line in the inbox part",
     )
     parser.add_argument(
         "--inbox-cold", type=int, default=5, help="cold inbox loads (one line each)"
@@ -1125,7 +1133,16 @@ def commit() -> str:
         return done.stdout.strip()
 
     head = git("rev-parse", "--short", "HEAD") or "?"
-    own = [f":!bench/{name}" for name in ("results.json", "results.md", "browser-results.json")]
+    own = [
+        f":!bench/{name}"
+        for name in (
+            "results.json",
+            "results.md",
+            "inbox-results.json",
+            "inbox-results.md",
+            "browser-results.json",
+        )
+    ]
     changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", *own)
     return f"{head}+changes" if changed else head
 
@@ -1167,65 +1184,133 @@ def measure_latency(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # The inbox part ---------------------------------------------------------------------------
-# A line with 500 open missed callers already filed: the first (cold) load syncs with the
-# provider at the injected latency (missed, incoming and outgoing read side by side, as
-# deep as needed) and renders the first page; later loads within the cache TTL read the
-# database only. Each cold sample is its own line, so its cache really is cold.
+# Lines whose missed calls are only at the provider: 500 from 500 distinct callers, none
+# called back (bench/upstream.py `backlog_history`), nothing filed. The first (cold) view of
+# a line syncs at the injected latency (missed, incoming and outgoing read side by side, as
+# deep as needed), files every caller and renders the first page; each cold sample is its
+# own line, so its cache and its inbox really start empty. Then each line is refreshed
+# (the Refresh button: the provider read again with the 500 callers already filed - what
+# a pre-filed line's first load costs, so that variant is not seeded separately), and one
+# line answers from the cache within the TTL. Before all that, one view of an empty line
+# loads the inbox's code and templates in the server process (`warmup_ms`).
 INBOX_COLD_LIMIT_MS = 1500.0
+_TITLE_COUNT = re.compile(r"<title>\((\d[\d,. ]*)\)")
+
+OPEN_COUNTS = """
+import json
+from dashboard.inbox.models import CallerStatus, Episode
+ids = {ids}
+print(json.dumps([Episode.objects.filter(line_id=i, status=CallerStatus.OPEN).count() for i in ids]))
+"""
+
+
+def open_counts(stack: Stack, line_ids: list[int]) -> list[int]:
+    """Each line's open callers, as the database holds them."""
+    printed = stack.manage("shell", "-c", OPEN_COUNTS.format(ids=line_ids))
+    return json.loads(printed.strip().splitlines()[-1])
+
+
+def shown_open_count(body: bytes) -> int | None:
+    """The open count the page shows in its title ("(500) Missed calls · …"); None: none."""
+    match = _TITLE_COUNT.search(body.decode("utf-8", errors="replace"))
+    return int(re.sub(r"\D", "", match.group(1))) if match else None
 
 
 def measure_inbox(args: argparse.Namespace) -> dict[str, Any]:
     cache_url = args.cache_url or "locmem"
     workers = args.workers or (1 if cache_url == "locmem" else None)
     tmp = Path(tempfile.mkdtemp(prefix="calls-bench-inbox-"))
-    stack = Stack(tmp=tmp, latency=args.latency, cache_url=cache_url, workers=workers)
+    stack = Stack(
+        tmp=tmp,
+        latency=args.latency,
+        cache_url=cache_url,
+        workers=workers,
+        backlog_open=args.inbox_open,
+    )
     try:
-        progress(f"inbox: {args.inbox_cold} lines with {args.inbox_open} open callers each")
+        progress(
+            f"inbox: {args.inbox_cold} lines, {args.inbox_open} missed callers each "
+            "at the provider, none filed"
+        )
         stack.start_upstream()
         os.environ["BENCH_INBOX_LINES"] = str(args.inbox_cold)
-        os.environ["BENCH_INBOX_OPEN"] = str(args.inbox_open)
         try:
             seeded = stack.prepare_app(1)
         finally:
             os.environ.pop("BENCH_INBOX_LINES", None)
-            os.environ.pop("BENCH_INBOX_OPEN", None)
+        line_ids = seeded["lines"]["inbox"]
+        filed_before = open_counts(stack, line_ids)
         stack.start_app()
         client = new_client(seeded["sessions"][0], stack.app_url)
-        cold, cold_upstream = [], []
-        for line_id in seeded["lines"]["inbox"]:
-            before = stack.upstream_requests()
-            cold.append(timed_get(client, f"/lines/{line_id}/inbox/"))
-            cold_upstream.append(stack.upstream_requests() - before)
-        first = seeded["lines"]["inbox"][0]
+
+        def each_line(query: str) -> tuple[list[Sample], list[int]]:
+            samples, calls = [], []
+            for line_id in line_ids:
+                before = stack.upstream_requests()
+                samples.append(timed_get(client, f"/lines/{line_id}/inbox/{query}"))
+                calls.append(stack.upstream_requests() - before)
+            return samples, calls
+
+        warm_url = f"/lines/{seeded['lines']['inbox_warmup']}/inbox/"
+        warmup = sequential(client, [warm_url], htmx=False)
+        progress("inbox: first loads, each line cold")
+        cold, cold_upstream = each_line("")
+        filed = open_counts(stack, line_ids)
+        progress("inbox: refresh, each line with its callers filed")
+        refresh, refresh_upstream = each_line("?refresh=1")
         progress("inbox: cache hits")
         before = stack.upstream_requests()
-        hits = sequential(client, [f"/lines/{first}/inbox/"] * args.samples_miss, htmx=True)
+        hits = sequential(client, [f"/lines/{line_ids[0]}/inbox/"] * args.samples_miss, htmx=True)
         hit_upstream = stack.upstream_requests() - before
         client.close()
     finally:
         stack.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+    def loads(samples: list[Sample], calls: list[int]) -> dict[str, Any]:
+        summary = {
+            **latency_summary([s.seconds for s in samples]),
+            "max_ms": round(max(s.seconds for s in samples) * 1000, 1),
+        }
+        if calls:  # one sample per line, in the lines' order
+            summary["ms_each"] = [round(s.seconds * 1000, 1) for s in samples]
+        return {**summary, "upstream_calls_each": calls} if calls else summary
+
     return {
         "open_callers": args.inbox_open,
         "latency_s": args.latency,
         "cache": cache_label(cache_url),
+        "seeded": "provider only: nothing filed before the first load",
+        "filed_before": filed_before,
+        # One view of an empty line's inbox first: the process's own first-request costs.
+        "warmup_ms": round(warmup[0].seconds * 1000, 1),
         "cold": {
-            **latency_summary([s.seconds for s in cold]),
-            "max_ms": round(max(s.seconds for s in cold) * 1000, 1),
-            "upstream_calls_each": cold_upstream,
+            **loads(cold, cold_upstream),
+            "shown_open_each": [shown_open_count(s.body) for s in cold],
+            "filed_open_each": filed,
         },
-        "hit": {**latency_summary([s.seconds for s in hits]), "upstream_calls": hit_upstream},
-        "status_codes": sorted({s.status for s in [*cold, *hits]}),
+        "refresh": loads(refresh, refresh_upstream),
+        "hit": {**loads(hits, []), "upstream_calls": hit_upstream},
+        "status_codes": sorted({s.status for s in [*cold, *refresh, *hits]}),
     }
 
 
 def inbox_verdicts(inbox: dict[str, Any]) -> list[Verdict]:
+    n = inbox["open_callers"]
+    shown = [c if c is not None else 0 for c in inbox["cold"]["shown_open_each"]]
     return [
+        exactly("inbox lines start with nothing filed", max(inbox["filed_before"]), 0),
         at_most(
-            f"inbox cold load ({inbox['open_callers']} open) at "
+            f"inbox cold load ({n} missed callers at the provider) at "
             f"{inbox['latency_s'] * 1000:.0f} ms latency, slowest",
             inbox["cold"]["max_ms"],
             INBOX_COLD_LIMIT_MS,
+        ),
+        exactly(f"inbox shows {n} open callers after each cold load, fewest", min(shown), n),
+        exactly(
+            f"inbox files {n} open callers in each cold load, fewest",
+            min(inbox["cold"]["filed_open_each"]),
+            n,
         ),
         exactly("inbox cache hits make 0 upstream calls", inbox["hit"]["upstream_calls"], 0),
         exactly("inbox answers are all 200", len(inbox["status_codes"]), 1),
@@ -1233,33 +1318,47 @@ def inbox_verdicts(inbox: dict[str, Any]) -> list[Verdict]:
 
 
 def inbox_markdown(inbox: dict[str, Any]) -> list[str]:
+    def row(name: str, r: dict[str, Any], calls: str) -> list[object]:
+        return [name, r["p50_ms"], r["p95_ms"], r.get("max_ms", ""), calls]
+
+    def each(calls: list[int]) -> str:
+        return ", ".join(str(n) for n in calls)
+
+    cold = inbox["cold"]
+    shown = ", ".join("?" if c is None else str(c) for c in cold["shown_open_each"])
     return [
         "## Inbox",
         "",
-        f"{inbox['open_callers']} open callers per line, provider latency "
-        f"{inbox['latency_s'] * 1000:.0f} ms, cache {inbox['cache']}.",
+        f"{inbox['open_callers']} missed calls from as many callers, none called back, at the "
+        f"provider only ({len(cold['upstream_calls_each'])} lines, nothing filed before the "
+        f"first load); provider latency {inbox['latency_s'] * 1000:.0f} ms, cache "
+        f"{inbox['cache']}.",
         "",
         markdown_table(
             ["load", "p50 ms", "p95 ms", "max ms", "upstream calls"],
             [
-                [
-                    "cold (first load of a line)",
-                    inbox["cold"]["p50_ms"],
-                    inbox["cold"]["p95_ms"],
-                    inbox["cold"]["max_ms"],
-                    ", ".join(str(n) for n in inbox["cold"]["upstream_calls_each"]),
-                ],
-                [
-                    "cache hit (htmx partial)",
-                    inbox["hit"]["p50_ms"],
-                    inbox["hit"]["p95_ms"],
-                    "",
-                    inbox["hit"]["upstream_calls"],
-                ],
+                row("cold (first load of a line)", cold, each(cold["upstream_calls_each"])),
+                row(
+                    "refresh (callers already filed)",
+                    inbox["refresh"],
+                    each(inbox["refresh"]["upstream_calls_each"]),
+                ),
+                row("cache hit (htmx partial)", inbox["hit"], str(inbox["hit"]["upstream_calls"])),
             ],
         ),
         "",
+        f"Open callers after the cold load: shown {shown}; filed "
+        f"{each(cold['filed_open_each'])}. Before the first line, one view of an empty "
+        "line's inbox loaded the server's inbox code and templates "
+        f"({inbox.get('warmup_ms', '?')} ms).",
+        "",
     ]
+
+
+def results_stem(parts: list[str]) -> str:
+    """The results files' name: an inbox-only run (`--parts inbox`) writes its own
+    inbox-results.*, so it never replaces the figures of a whole run."""
+    return "inbox-results" if set(parts) == {"inbox"} else "results"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1292,12 +1391,13 @@ def main(argv: list[str] | None = None) -> int:
     results["load_average"]["end"] = round(os.getloadavg()[0], 2)
     results["verdicts"] = [{"name": v.name, "passed": v.passed, "line": v.line()} for v in checks]
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    stem = results_stem(args.parts)
+    (args.out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
     markdown = to_markdown(results)
-    (args.out / "results.md").write_text(markdown)
+    (args.out / f"{stem}.md").write_text(markdown)
     print()
     print(markdown)
-    print(f"Wrote {args.out / 'results.json'} and {args.out / 'results.md'}")
+    print(f"Wrote {args.out / f'{stem}.json'} and {args.out / f'{stem}.md'}")
     return 1 if args.strict and not all(v.passed for v in checks) else 0
 
 

@@ -36,46 +36,28 @@ for n in range(USERS):
     sessions.append(client.cookies["sessionid"].value)
 
 
-# The inbox part (bench/run.py --parts inbox): BENCH_INBOX_LINES lines, each with its own
-# cold cache and BENCH_INBOX_OPEN open callers already filed, spread over the last 20 days
-# (numbers in a range the demo provider never calls, so no callback closes them).
+# The inbox part (bench/run.py --parts inbox): BENCH_INBOX_LINES lines on keys
+# `demo-backlog-<n>`, whose missed calls (bench/upstream.py `backlog_history`) are at the
+# provider only: nothing is filed, so the first view of a line reads and files them all.
 INBOX_LINES = int(os.environ.get("BENCH_INBOX_LINES", "0"))
-INBOX_OPEN = int(os.environ.get("BENCH_INBOX_OPEN", "500"))
 if INBOX_LINES:
-    from datetime import timedelta
+    from dashboard.inbox.models import InboxSettings
 
-    from django.utils import timezone
-
-    from dashboard.inbox.models import Attempt, Episode, InboxSettings
-
-    now = timezone.now()
     inbox_lines = []
     for n in range(INBOX_LINES):
         line = Line(owner=owner, label=f"Inbox line {n}", default_region="BE")
-        line.set_api_key(f"demo-inbox-{n}")
+        line.set_api_key(f"demo-backlog-{n}")
         line.save()
         line.shared_with_groups.add(group)
         InboxSettings.objects.create(line=line, target_minutes=60)
-        episodes = []
-        for i in range(INBOX_OPEN):
-            first = now - timedelta(minutes=40 * (i + 1))
-            episodes.append(
-                Episode(
-                    line=line,
-                    number=f"+32255{n:02d}{i:04d}",
-                    name=f"Caller {i}",
-                    attempts=1 + i % 3,
-                    first_attempt_at=first,
-                    last_attempt_at=first,
-                    due_at=first + timedelta(minutes=60),
-                )
-            )
-        Episode.objects.bulk_create(episodes)
-        Attempt.objects.bulk_create(
-            Attempt(line=line, episode=e, number=e.number, called_at=e.first_attempt_at)
-            for e in episodes
-        )
         inbox_lines.append(line.pk)
     lines["inbox"] = inbox_lines
+    # Viewed once before the measured lines: the server process has loaded the inbox's code
+    # and templates, so each figure is a line's first load, not the process's.
+    warm = Line(owner=owner, label="Inbox warm-up", default_region="BE")
+    warm.set_api_key("demo-empty")
+    warm.save()
+    warm.shared_with_groups.add(group)
+    lines["inbox_warmup"] = warm.pk
 
 print(json.dumps({"lines": lines, "sessions": sessions}))

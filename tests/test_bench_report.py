@@ -278,3 +278,68 @@ def test_quick_runs_shorten_everything_and_parts_are_checked():
     assert parse_args(["--parts", "cost"]).parts == ["cost"]
     with pytest.raises(SystemExit):
         parse_args(["--parts", "speed"])
+
+
+def inbox_fixture(shown: list[int | None], slowest_ms: float) -> dict:
+    lat = {"n": 3, "p50_ms": 800.0, "p95_ms": 900.0, "p99_ms": 950.0, "mean_ms": 820.0}
+    return {
+        "open_callers": 500,
+        "latency_s": 0.15,
+        "cache": "locmem",
+        "seeded": "provider only: nothing filed before the first load",
+        "filed_before": [0, 0, 0],
+        "warmup_ms": 480.5,
+        "cold": {
+            **lat,
+            "max_ms": slowest_ms,
+            "upstream_calls_each": [9, 9, 9],
+            "shown_open_each": shown,
+            "filed_open_each": [500, 500, 500],
+        },
+        "refresh": {**lat, "p50_ms": 600.0, "max_ms": 700.0, "upstream_calls_each": [7, 7, 7]},
+        "hit": {**lat, "p50_ms": 20.0, "upstream_calls": 0},
+        "status_codes": [200],
+    }
+
+
+def test_inbox_targets_check_the_slowest_cold_load_and_the_callers_it_shows():
+    from bench.run import inbox_markdown, inbox_verdicts, shown_open_count
+
+    passing = {v.name: v for v in inbox_verdicts(inbox_fixture([500, 500, 500], 1200.0))}
+    failing = {v.name: v for v in inbox_verdicts(inbox_fixture([500, None, 480], 1600.0))}
+
+    slowest = "inbox cold load (500 missed callers at the provider) at 150 ms latency, slowest"
+    shown = "inbox shows 500 open callers after each cold load, fewest"
+    assert all(v.passed for v in passing.values())
+    assert failing[slowest].line() == f"FAIL  {slowest}: 1600.00 ms <= 1500.00 ms"
+    assert failing[shown].line() == f"FAIL  {shown}: 0 == 500"  # a page without the count
+    markdown = "\n".join(inbox_markdown(inbox_fixture([500, None, 480], 1600.0)))
+    assert "at the provider only (3 lines, nothing filed before the first load)" in markdown
+    assert re.search(r"\| refresh \(callers already filed\) +\| +600\.00 .*\| 7, 7, 7", markdown)
+    assert "Open callers after the cold load: shown 500, ?, 480; filed 500, 500, 500." in markdown
+    assert "empty line's inbox loaded the server's inbox code and templates (480.5 ms)" in markdown
+    assert shown_open_count(b"<title>(1,500) Missed calls \xc2\xb7 Line</title>") == 1500
+    assert shown_open_count(b"<title>Missed calls</title>") is None
+
+
+def test_an_inbox_only_run_reports_the_inbox_without_the_latency_tables():
+    from bench.run import inbox_verdicts
+
+    results = {
+        "started_at": "2026-12-04T12:00:00+00:00",
+        "machine": {"cpu": "CPU", "cores": 2, "memory": "1 GiB", "os": "Linux", "python": "3.12"},
+        "inbox": inbox_fixture([500, 500, 500], 1200.0),
+    }
+    results["verdicts"] = [{"line": v.line()} for v in inbox_verdicts(results["inbox"])]
+    markdown = to_markdown(results)
+
+    assert "## Inbox" in markdown and "## Latency" not in markdown
+    assert "PASS  inbox files 500 open callers in each cold load, fewest: 500 == 500" in markdown
+
+
+def test_an_inbox_only_run_writes_its_own_files_and_a_whole_run_the_shared_ones():
+    from bench.run import results_stem
+
+    assert results_stem(parse_args(["--parts", "inbox"]).parts) == "inbox-results"
+    assert results_stem(parse_args([]).parts) == "results"
+    assert results_stem(parse_args(["--parts", "latency,inbox"]).parts) == "results"

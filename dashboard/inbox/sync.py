@@ -7,6 +7,10 @@ files them (`episodes.record_calls`). The three kinds are read side by side, eac
 deep as needed: missed calls back to the newest one already filed, incoming and outgoing
 back to the oldest open episode, never further than `SYNC_MAX_CHUNKS` chunks nor
 `SYNC_LOOKBACK` back. Episodes persist, so each sync only has the newest rows to read.
+A kind's first chunk shows how densely its calls come; the further chunks that pace says
+are needed are then read side by side (`chunks_needed`), so a deep read takes two round
+trips to the provider, not one per chunk (when the pace misleads, a chunk more than
+needed is read and dropped, or a third round follows).
 
 A sync runs at most once per `CALLS_CACHE_TTL` per line across processes (the first
 request after that does it; the others read the database as it is), so a cache hit costs
@@ -16,6 +20,7 @@ one cache lookup and the inbox's own queries.
 from __future__ import annotations
 
 import contextvars
+import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -112,29 +117,40 @@ def sync_line(
     def read_kind(kind: CallKind) -> tuple[list[Call], Failure, bool, datetime | None]:
         rows: list[Call] = []
         oldest_fetch = None
-        for chunk in range(SYNC_MAX_CHUNKS):
-            got = read(kind, chunk * CHUNK)
-            if got is None or isinstance(got, UpstreamError):
-                return rows, Failure(got), False, oldest_fetch
-            batch, sent, fetched_at = got
-            if fetched_at and (oldest_fetch is None or fetched_at < oldest_fetch):
-                oldest_fetch = fetched_at
-            rows.extend(batch)
-            if sent < CHUNK or (batch and min(c.started_at for c in batch) <= stops[kind]):
-                return rows, None, True, oldest_fetch
+        chunk = 0
+        while chunk < SYNC_MAX_CHUNKS:
+            width = 1 if chunk == 0 else chunks_needed(rows, stops[kind], SYNC_MAX_CHUNKS - chunk)
+            offsets = [(chunk + n) * CHUNK for n in range(width)]
+            chunk += width
+            # Handled in order; chunks read past the one that reaches the stop are dropped.
+            for got in read_side_by_side(kind, offsets):
+                if got is None or isinstance(got, UpstreamError):
+                    return rows, Failure(got), False, oldest_fetch
+                batch, sent, fetched_at = got
+                if fetched_at and (oldest_fetch is None or fetched_at < oldest_fetch):
+                    oldest_fetch = fetched_at
+                rows.extend(batch)
+                if sent < CHUNK or (batch and min(c.started_at for c in batch) <= stops[kind]):
+                    return rows, None, True, oldest_fetch
         return rows, None, False, oldest_fetch
 
-    def in_thread(kind: CallKind):
-        try:
-            return read_kind(kind)
-        finally:
-            # Database connections are per thread; one opened here must not outlive it.
-            connections.close_all()
+    def read_side_by_side(kind: CallKind, offsets: list[int]) -> list:
+        if len(offsets) == 1:
+            return [read(kind, offsets[0])]
+        with ThreadPoolExecutor(max_workers=len(offsets)) as chunks:
+            return list(
+                chunks.map(
+                    lambda offset, ctx: ctx.run(in_thread, read, kind, offset),
+                    offsets,
+                    [contextvars.copy_context() for _ in offsets],
+                )
+            )
 
     kinds = list(stops)
     with page_checks_written_here(), ThreadPoolExecutor(max_workers=len(kinds)) as pool:
         futures = {
-            kind: pool.submit(contextvars.copy_context().run, in_thread, kind) for kind in kinds
+            kind: pool.submit(contextvars.copy_context().run, in_thread, read_kind, kind)
+            for kind in kinds
         }
         for kind, future in futures.items():
             rows, failure, complete, fetched_at = future.result()
@@ -147,6 +163,31 @@ def sync_line(
     # Detection only from kinds that were read: a failed kind just closes nothing now.
     result.recorded = record_calls(line, [c for c in calls if c.started_at >= horizon])
     return result
+
+
+def in_thread(function: Callable, *args: object):
+    """Run `function` in a pool thread: a database connection it opens is closed with it
+    (connections are per thread and must not outlive it)."""
+    try:
+        return function(*args)
+    finally:
+        connections.close_all()
+
+
+def chunks_needed(rows: list[Call], stop: datetime, most: int) -> int:
+    """How many more chunks of CHUNK rows reach back to `stop`, judged from how densely
+    the calls read so far (newest first) come; at least one, at most `most`."""
+    if not rows:
+        return 1
+    newest, oldest = rows[0].started_at, rows[-1].started_at
+    if oldest <= stop:
+        return 1
+    span = (newest - oldest).total_seconds()
+    if span <= 0:
+        return most  # all at one moment: no idea of the pace, read as far as allowed
+    per_second = len(rows) / span
+    needed = math.ceil((oldest - stop).total_seconds() * per_second / CHUNK)
+    return max(1, min(most, needed))
 
 
 def sync_if_due(line: Line, *, refresh: bool = False) -> SyncResult:

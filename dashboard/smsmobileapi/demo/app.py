@@ -96,7 +96,9 @@ class DemoUpstream:
 
     Thread-safe. `clock` returns an aware datetime (default: the real now); `latency` is
     slept on every request (with `sleep`, which tests replace); `timezone` is the zone of
-    missed-call dates and day filters.
+    missed-call dates and day filters; `history(key, kind, now)` gives the calls of a kind
+    the provider holds, newest first (default: the generated demo history; the benchmark
+    swaps in lines shaped for one measurement).
     """
 
     def __init__(
@@ -108,7 +110,9 @@ class DemoUpstream:
         timezone: str = "UTC",
         record_requests: bool = False,
         sleep: Callable[[float], None] = time.sleep,
+        history: Callable[[str, str, datetime], list[DemoCall]] = visible_calls,
     ) -> None:
+        self.history = history
         self.clock = clock or (lambda: datetime.now(UTC))
         self.sleep = sleep
         self.latency = latency
@@ -216,7 +220,7 @@ class DemoUpstream:
                 return _error(400, f"Invalid {name}, expected YYYY-MM-DD")
             bounds.append(datetime.combine(day, clock_time, tzinfo=self.zone).astimezone(UTC))
         start, end = bounds
-        calls = visible_calls(key, "missed", now)
+        calls = self.history(key, "missed", now)
         if start is not None or end is not None:
             calls = [
                 c
@@ -267,7 +271,7 @@ class DemoUpstream:
         date_to = _int_or_none(params.get("date_to_ms"))
         q = params.get("q") or None
 
-        calls = visible_calls(key, kind, now)
+        calls = self.history(key, kind, now)
         if date_from is not None or date_to is not None:
             lo = date_from if date_from is not None else -(2**63)
             hi = date_to if date_to is not None else 2**63
