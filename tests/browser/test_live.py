@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import CSP_WATCH
 from tests.live_servers import base_env, post_delivery, prepare, running
+from tests.servers import serve_wsgi
 from tests.webhook_helpers import envelope
 
 pytestmark = pytest.mark.browser
@@ -112,6 +113,72 @@ def test_a_pushed_missed_call_from_a_new_caller_raises_the_open_count_and_the_ti
     expect(badge).to_have_text(str(before + 1))
     expect(badge).to_be_visible()
     expect(page).to_have_title(re.compile(rf"^\({before + 1}\) "))
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    """An intranet portal on another site (localhost) framing the dashboard (127.0.0.1),
+    which lists the portal in EMBED_ALLOWED_ORIGINS: (portal URL, dashboard URL, line id,
+    webhook token)."""
+    frame = {}
+
+    def portal_page(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [
+            b"<!doctype html><title>Portal</title><h1>Portal</h1>"
+            b'<iframe id="calls" title="Calls" width="1200" height="700" src="'
+            + frame["src"].encode()
+            + b'"></iframe>'
+        ]
+
+    with serve_wsgi(portal_page) as served:
+        portal_url = served.replace("127.0.0.1", "localhost")
+        folder = tmp_path_factory.mktemp("live-browser-embed")
+        env = base_env(folder, EMBED_ALLOWED_ORIGINS=portal_url)
+        line_id, token = prepare(env)
+        with running(env, folder / "processes.log", "--single-port") as instance:
+            frame["src"] = f"{instance.url}/lines/{line_id}/missed/"
+            yield portal_url, instance.url, line_id, token
+
+
+def test_inside_the_portals_iframe_a_pushed_call_appears_without_a_reload(browser, portal):
+    portal_url, url, line_id, token = portal
+    context = browser.new_context(timezone_id="Europe/Brussels")
+    context.set_default_timeout(10_000)
+    context.add_init_script(CSP_WATCH)
+    problems = []
+
+    def on_console(message) -> None:
+        # Chromium's own note on the login form's autofocus (not done in a cross-origin
+        # frame, by design): the person clicks into the field instead.
+        if message.type == "error" and "Blocked autofocusing" not in message.text:
+            problems.append(message.text)
+
+    context.on("console", on_console)
+    try:
+        page = context.new_page()
+        page.goto(portal_url + "/")
+        calls = page.frame_locator("iframe#calls")
+        # Signed in inside the frame, as someone on the portal is: its cookies must come
+        # back in a cross-site frame, or the form would only show itself again.
+        calls.locator("#id_username").fill("olivia")
+        calls.locator("#id_password").fill("pw-olivia")
+        calls.locator("#id_password").press("Enter")
+        expect(calls.locator("#live")).to_have_attribute("data-connected", "true")
+        frame = page.frame(url=re.compile(rf"^{re.escape(url)}/lines/{line_id}/missed/"))
+        assert frame is not None and frame.parent_frame == page.main_frame
+        frame.evaluate("() => { window.__noReload = 'still here'; }")
+
+        event = envelope("call.missed", number="+32470550001", name="Iris Iframe")
+        assert post_delivery(url, token, event).status_code == 202
+        first = calls.locator("#results tbody tr").first
+        expect(first).to_contain_text("Iris Iframe")
+        expect(first).to_have_attribute("data-live-id", re.compile(r"^\d+$"))
+        assert frame.evaluate("() => window.__noReload") == "still here"
+        expect(page).to_have_url(portal_url + "/")  # the portal itself never moved
+        assert problems == []  # no CSP violation (frame-ancestors included), no script error
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="module")
