@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CSP_WATCH
+from tests.browser.conftest import CSP_WATCH, marker_survived, set_marker
 from tests.live_servers import base_env, post_delivery, prepare, running
 from tests.servers import serve_wsgi
 from tests.webhook_helpers import envelope
@@ -98,6 +98,74 @@ def test_a_search_that_does_not_match_shows_no_new_row(open_page, dashboard):
     expect(page.locator("#live .live-status")).to_contain_text("+32470445566")
     expect(page.locator("#results tbody tr[data-live-id]")).to_have_count(0)
     expect(page.locator("body")).not_to_contain_text("Not Searched")
+
+
+def test_on_page_two_pushed_calls_are_counted_and_showing_them_opens_the_first_page(
+    open_page, dashboard
+):
+    url, line_id, token = dashboard
+    page = open_page(f"/lines/{line_id}/missed/?per_page=25&page=2")
+    expect(page.locator("#results tbody tr").first).to_be_visible()
+    set_marker(page)
+    for name, number in (("Paula Pagetwo", "+32470220001"), ("Quentin Pagetwo", "+32470220002")):
+        event = envelope("call.missed", number=number, name=name)
+        assert post_delivery(url, token, event).status_code == 202
+
+    # Page 2 cannot take them at its top: the table says how many, the All tab counts them.
+    show = page.locator("#live .live-new button")
+    expect(show).to_have_text("2 new calls: show them")
+    expect(page.locator(".tabs .tab-all .live-badge")).to_have_text("2")
+    expect(page.locator("#results tbody tr[data-live-id]")).to_have_count(0)
+    expect(page.locator("#results")).not_to_contain_text("Pagetwo")
+
+    show.click()
+    # The first page, newest first, same page size: the new calls on top, no reload.
+    expect(page).to_have_url(f"{url}/lines/{line_id}/missed/?per_page=25")
+    expect(show).to_be_hidden()
+    rows = page.locator("#results tbody tr")
+    expect(rows.nth(0)).to_contain_text("Quentin Pagetwo")
+    expect(rows.nth(1)).to_contain_text("Paula Pagetwo")
+    expect(page.locator("#results tbody tr[data-live-id]")).to_have_count(2)
+    assert marker_survived(page)
+
+
+def test_sorted_by_duration_a_pushed_call_is_counted_and_showing_it_sorts_newest_first(
+    open_page, dashboard
+):
+    url, line_id, token = dashboard
+    page = open_page(f"/lines/{line_id}/incoming/?sort=duration&dir=desc")
+    event = envelope("call.incoming", number="+32470330001", name="Sven Sorted", duration_seconds=7)
+    assert post_delivery(url, token, event).status_code == 202
+    show = page.locator("#live .live-new button")
+    expect(show).to_have_text("1 new call: show it")
+    expect(page.locator("#results tbody tr[data-live-id]")).to_have_count(0)
+
+    show.click()
+    expect(page).to_have_url(f"{url}/lines/{line_id}/incoming/")
+    expect(page.locator("#results tbody tr").first).to_contain_text("Sven Sorted")
+    expect(page.locator("#results th.col-when")).to_have_attribute("aria-sort", "descending")
+    # The filter form sorts newest first too: the next search does not go back to durations.
+    expect(page.locator("#filters input[name=sort]")).to_have_value("date")
+
+
+def test_a_sort_in_the_missed_tabs_link_changes_nothing_the_row_goes_on_top(open_page, dashboard):
+    # Missed calls have no sort (the provider has none): the table is newest first anyway.
+    url, line_id, token = dashboard
+    page = open_page(f"/lines/{line_id}/missed/?sort=name&dir=asc")
+    event = envelope("call.missed", number="+32470330003", name="Uma Unsorted")
+    assert post_delivery(url, token, event).status_code == 202
+    expect(page.locator("#results tbody tr").first).to_contain_text("Uma Unsorted")
+    expect(page.locator("#live .live-new")).to_be_hidden()
+
+
+def test_a_pushed_call_the_search_does_not_list_is_not_counted_as_new(open_page, dashboard):
+    url, line_id, token = dashboard
+    page = open_page(f"/lines/{line_id}/missed/?sort=name&dir=asc&q=Nobody+Like+This")
+    event = envelope("call.missed", number="+32470330002", name="Not Counted")
+    assert post_delivery(url, token, event).status_code == 202
+    # Announced once handled (after the count would have been made): not counted.
+    expect(page.locator("#live .live-status")).to_contain_text("+32470330002")
+    expect(page.locator("#live .live-new")).to_be_hidden()
 
 
 def test_a_pushed_missed_call_from_a_new_caller_raises_the_open_count_and_the_title(
