@@ -33,6 +33,42 @@ def open_logged_in(page, url: str, path: str) -> None:
     expect(page.locator("#live")).to_have_attribute("data-connected", "true")
 
 
+# Counts the page's permission requests and records the notifications it creates; the
+# real API underneath (an init script runs in the page's world, before live.js).
+NOTIFICATION_SPY = """
+(() => {
+  const Real = window.Notification;
+  if (!Real) return;
+  window.__asked = 0;
+  window.__shown = [];
+  function Spy(title, options) {
+    window.__shown.push({ title, tag: (options || {}).tag });
+    return new Real(title, options);
+  }
+  Spy.requestPermission = (...args) => {
+    window.__asked += 1;
+    return Real.requestPermission(...args);
+  };
+  Object.defineProperty(Spy, "permission", { get: () => Real.permission });
+  window.Notification = Spy;
+})();
+"""
+
+
+def set_hidden(page, hidden: bool) -> None:
+    """The tab goes to the background (or comes back), as document.hidden and the
+    visibilitychange event tell scripts. Headless Chromium's pages are always visible."""
+    page.evaluate(
+        """(hidden) => {
+          for (const [name, value] of [["hidden", hidden], ["visibilityState", hidden ? "hidden" : "visible"]]) {
+            Object.defineProperty(document, name, { configurable: true, get: () => value });
+          }
+          document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        hidden,
+    )
+
+
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory):
     folder = tmp_path_factory.mktemp("live-browser")
@@ -47,10 +83,12 @@ def open_page(browser, dashboard):
     url, _line_id, _token = dashboard
     contexts, problems = [], []
 
-    def open_at(path: str):
+    def open_at(path: str, init_script: str | None = None):
         context = browser.new_context(base_url=url, timezone_id="Europe/Brussels")
         context.set_default_timeout(10_000)
         context.add_init_script(CSP_WATCH)
+        if init_script:
+            context.add_init_script(init_script)
         context.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         contexts.append(context)
         page = context.new_page()
@@ -181,6 +219,56 @@ def test_a_pushed_missed_call_from_a_new_caller_raises_the_open_count_and_the_ti
     expect(badge).to_have_text(str(before + 1))
     expect(badge).to_be_visible()
     expect(page).to_have_title(re.compile(rf"^\({before + 1}\) "))
+
+
+def test_desktop_notifications_are_asked_for_by_the_button_never_on_load(open_page, dashboard):
+    url, line_id, token = dashboard
+    page = open_page(f"/lines/{line_id}/missed/", init_script=NOTIFICATION_SPY)
+    button = page.locator("#live .live-notify")
+    status = page.locator("#live .live-status")
+    expect(button).to_have_text("Notify me of new missed calls")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    # Loaded, its stream connected: the browser was not asked.
+    assert page.evaluate("() => window.__asked") == 0
+
+    # Not switched on: a missed call while the tab is in the background shows nothing.
+    set_hidden(page, True)
+    event = envelope("call.missed", number="+32470440001", name="Quiet Background")
+    assert post_delivery(url, token, event).status_code == 202
+    expect(status).to_contain_text("+32470440001")  # handled (said after any notification)
+    assert page.evaluate("() => window.__shown") == []
+    set_hidden(page, False)
+
+    # The person presses the button and accepts the browser's question.
+    page.context.grant_permissions(["notifications"], origin=url)
+    button.click()
+    expect(button).to_have_text("Desktop notifications are on")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("() => window.__asked") == 1
+
+    # On: none while the tab is in front (the row is there), one while it is behind.
+    event = envelope("call.missed", number="+32470440002", name="Front Tab")
+    assert post_delivery(url, token, event).status_code == 202
+    expect(status).to_contain_text("+32470440002")
+    assert page.evaluate("() => window.__shown") == []
+    set_hidden(page, True)
+    event = envelope("call.missed", number="+32470440003", name="Back Tab")
+    assert post_delivery(url, token, event).status_code == 202
+    page.wait_for_function("() => window.__shown.length > 0")
+    shown = page.evaluate("() => window.__shown")
+    assert len(shown) == 1
+    assert shown[0]["title"] == "Missed call from +32470440003"
+    assert re.fullmatch(r"call-\d+", shown[0]["tag"])
+
+    # Off again: the browser still allows them, the dashboard shows none and asks nothing.
+    button.click()
+    expect(button).to_have_text("Notify me of new missed calls")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    event = envelope("call.missed", number="+32470440004", name="Switched Off")
+    assert post_delivery(url, token, event).status_code == 202
+    expect(status).to_contain_text("+32470440004")
+    assert page.evaluate("() => window.__shown.length") == 1
+    assert page.evaluate("() => window.__asked") == 1
 
 
 @pytest.fixture(scope="module")
