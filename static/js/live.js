@@ -202,6 +202,7 @@
   document.body.addEventListener("htmx:afterSettle", async (e) => {
     if (!e.detail.target || e.detail.target.id !== "results") return;
     lastRefresh = Date.now();
+    if (root.dataset.mode === "poll") poll(); // the next one a TTL from this answer
     if (keep) {
       restoreInbox(keep);
       keep = null;
@@ -242,18 +243,23 @@
 
   // No webhook (or no live process behind the URL): the cache's pace, paused while hidden,
   // so any number of open views costs at most one provider call per line per TTL.
+  // Due a TTL after the table was last drawn (lastRefresh is set again when an answer is
+  // swapped in, after the server read it), never before: the server's copy is still
+  // fresh until then, and an earlier refresh would only get the same rows again.
   function poll() {
     clearTimeout(pollTimer);
+    if (document.hidden) return; // visibilitychange starts it again
     pollTimer = setTimeout(() => {
-      if (!document.hidden && Date.now() - lastRefresh >= ttl - 250) refreshResults();
+      if (Date.now() - lastRefresh >= ttl) refreshResults();
       poll();
-    }, Math.max(1000, ttl - (Date.now() - lastRefresh)));
+    }, Math.max(1000, lastRefresh + ttl - Date.now() + 100));
   }
   function startPolling() {
     root.dataset.mode = "poll";
     poll();
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && Date.now() - lastRefresh >= ttl) refreshResults();
+      poll();
     });
   }
 

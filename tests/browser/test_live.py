@@ -6,12 +6,17 @@ match shows nothing; a Refresh keeps the pushed row once. The dashboard runs as
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.cache import cache
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CSP_WATCH, marker_survived, set_marker
+from dashboard.ops.local_cache import LocalCache
+from tests.browser.conftest import CSP_WATCH, marker_survived, set_marker, wait_settled
+from tests.conftest import SUPPORT_KEY
+from tests.fake_provider import T0, call, provider
 from tests.live_servers import base_env, post_delivery, prepare, running
 from tests.servers import serve_wsgi
 from tests.webhook_helpers import envelope
@@ -395,3 +400,61 @@ def test_an_open_inbox_lists_a_pushed_caller_keeping_filters_ticks_and_focus(ope
     expect(page.locator("#id_q")).to_have_value("Keep")
     expect(alpha.locator("input[name=selected]")).to_be_checked()
     expect(bravo_link).to_be_focused()
+
+
+def test_a_line_without_a_webhook_refreshes_once_per_ttl_and_not_while_hidden(
+    browse, line, settings
+):
+    # The in-process live server (a WSGI thread, so no stream) and a provider the test
+    # writes to; 5 s is live.js's shortest refresh interval.
+    settings.CALLS_CACHE_TTL = 5
+    calls = [call("missed", "+32470660000", T0, name="Olga Older")]
+    path = f"/lines/{line.pk}/missed/"
+    with provider({SUPPORT_KEY: calls}):
+        page = browse.context(line.owner).new_page()
+        # The page's clock runs as the real one until the test moves it (while hidden).
+        page.clock.install()
+        asked = []
+        page.on(
+            "request",
+            lambda r: (
+                asked.append(r.url)
+                if r.headers.get("hx-request") == "true" and urlsplit(r.url).path == path
+                else None
+            ),
+        )
+        page.goto(path)
+        wait_settled(page)
+        expect(page.locator("#live")).to_have_attribute("data-mode", "poll")
+        set_marker(page)
+        first = page.locator("#results tbody tr").first
+
+        # A new call at the provider: the next TTL's refresh shows it, and the one after
+        # shows the next (not every second TTL: the server's copy is stale by then).
+        calls.append(call("missed", "+32470660001", T0 + timedelta(minutes=1), name="Anna Ahead"))
+        expect(first).to_contain_text("Anna Ahead", timeout=8_000)
+        calls.append(call("missed", "+32470660002", T0 + timedelta(minutes=2), name="Bert Before"))
+        expect(first).to_contain_text("Bert Before", timeout=8_000)
+        assert marker_survived(page)
+        wait_settled(page)
+
+        # Hidden for three TTLs of the page's clock: nothing is asked.
+        set_hidden(page, True)
+        before = len(asked)
+        calls.append(
+            call("missed", "+32470660003", T0 + timedelta(minutes=3), name="Cleo Comeback")
+        )
+        hidden_at = page.evaluate("() => Date.now()")
+        page.clock.pause_at(hidden_at + 3 * 5_000)  # fires what fell due, then holds time
+        # The server's copy aged only as long as the real clock moved: expire it as those
+        # 15 s would have.
+        cache.clear()
+        LocalCache.clear_all()
+
+        # Back in front: asked at once (the clock stands still, so no timer did it).
+        with page.expect_request(lambda r: urlsplit(r.url).path == path):
+            set_hidden(page, False)
+        page.clock.resume()
+        expect(first).to_contain_text("Cleo Comeback")
+        assert len(asked) == before + 1  # the one when it came back; none while hidden
+        assert marker_survived(page)
