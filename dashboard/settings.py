@@ -129,6 +129,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The provider's webhook deliveries are answered here: no session, CSRF, user or SSO.
     "dashboard.webhooks.middleware.WebhookMiddleware",
+    # Embedded in a portal: our cookies are Partitioned too (accounts/embed.py says why).
+    "dashboard.accounts.embed.PartitionedCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Language from the switcher's cookie, else Accept-Language; before CommonMiddleware
     # (Django's documented place), so every later middleware's messages are translated.

@@ -136,6 +136,24 @@ def test_with_embedding_cookies_are_samesite_none_and_secure(client, owner, embe
         assert cookie["secure"] is True
 
 
+def test_with_embedding_cookies_are_partitioned_for_browsers_that_block_third_party_ones(
+    client, owner, embedding
+):
+    cookies = login_and_get_cookies(client, owner)
+    for cookie in cookies.values():
+        assert cookie.output().endswith("; Partitioned")
+        assert "SameSite=None" in cookie.output() and "Secure" in cookie.output()
+    logout = client.post(reverse("logout"), headers={"X-Forwarded-Proto": "https"})
+    # Deleting a partitioned cookie takes the same attribute.
+    assert logout.cookies["sessionid"]["max-age"] == 0
+    assert logout.cookies["sessionid"].output().endswith("; Partitioned")
+
+
+def test_without_embedding_no_cookie_is_partitioned(client, owner):
+    for cookie in login_and_get_cookies(client, owner).values():
+        assert "Partitioned" not in cookie.output()
+
+
 @pytest.mark.parametrize(
     "origin", ["portal.example.com", "https://portal.example.com/path", "*", "'self'", "ftp://x"]
 )

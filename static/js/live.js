@@ -29,12 +29,14 @@
   const tbody = () => document.querySelector("#results table.calls tbody");
 
   // Only the newest-first first page can take a row at its top; elsewhere it is counted.
+  // The order is the one the table's headers say it has: the Missed tab has no sort, so
+  // a sort in its URL changes nothing.
   function insertable() {
     const p = params();
     if ((p.get("page") || "1") !== "1") return false;
-    if (p.get("sort") && p.get("sort") !== "date") return false;
-    if (p.get("dir") && p.get("dir") !== "desc") return false;
-    return !["cursor", "before", "scan"].some((k) => p.get(k));
+    if (["cursor", "before", "scan"].some((k) => p.get(k))) return false;
+    const sorted = document.querySelector('#results th[aria-sort]:not([aria-sort="none"])');
+    return !sorted || (sorted.classList.contains("col-when") && sorted.getAttribute("aria-sort") === "descending");
   }
 
   function rowUrl(id) {
@@ -58,14 +60,18 @@
     return false;
   }
 
+  // True when nothing is left to do (shown, listed, or not for these filters); false when
+  // the call is for this table but cannot be put in place, and is to be counted instead.
   async function insertRow(id, entry) {
     const body = tbody();
-    if (!body || !insertable()) return false;
-    if (body.querySelector('tr[data-live-id="' + id + '"]')) return true;
-    if (listed(body, entry)) {
+    const here = Boolean(body) && insertable();
+    if (here && body.querySelector('tr[data-live-id="' + id + '"]')) return true;
+    if (here && listed(body, entry)) {
       pending.delete(id);
       return true;
     }
+    // Asked even where no row can go: a call this search or these dates do not list is
+    // not announced as new to this table either.
     let response;
     try {
       response = await fetch(rowUrl(id), { headers: { "HX-Request": "true" }, credentials: "same-origin" });
@@ -73,7 +79,7 @@
       return false;
     }
     if (response.status === 204) return true; // this search or these dates do not list it
-    if (!response.ok) return false;
+    if (!response.ok || !here) return false;
     const template = document.createElement("template");
     template.innerHTML = (await response.text()).trim(); // our own row template, escaped there
     const row = template.content.querySelector("tr");
@@ -196,10 +202,12 @@
   document.body.addEventListener("htmx:afterSettle", async (e) => {
     if (!e.detail.target || e.detail.target.id !== "results") return;
     lastRefresh = Date.now();
+    if (root.dataset.mode === "poll") poll(); // the next one a TTL from this answer
     if (keep) {
       restoreInbox(keep);
       keep = null;
     }
+    if (!insertable()) return;
     const ids = [...pending.keys()].sort((a, b) => a - b);
     for (const id of ids) await insertRow(id, pending.get(id));
   });
@@ -211,26 +219,47 @@
     window.htmx.ajax("GET", window.location.pathname + window.location.search, { target: "#results" });
   }
 
+  // "N new calls: show them" where they cannot be put in place (another page, another
+  // sort order) opens the first page, newest first, with the same search and dates: the
+  // new calls are on top there. Pushed into the history like the pager's own links.
   root.querySelector(".live-show").addEventListener("click", () => {
     newHere = 0;
     root.querySelector(".live-new").hidden = true;
-    refreshResults();
+    document.getElementById("results-region")?.focus(); // the button it was on is gone
+    if (insertable()) {
+      refreshResults();
+      return;
+    }
+    const p = params();
+    for (const name of ["page", "sort", "dir", "cursor", "before", "scan", "refresh"]) p.delete(name);
+    const url = window.location.pathname + (p.toString() ? "?" + p.toString() : "");
+    if (!window.htmx) {
+      window.location.assign(url);
+      return;
+    }
+    lastRefresh = Date.now();
+    window.htmx.ajax("GET", url, { target: "#results", push: url });
   });
 
   // No webhook (or no live process behind the URL): the cache's pace, paused while hidden,
   // so any number of open views costs at most one provider call per line per TTL.
+  // Due a TTL after the table was last drawn (lastRefresh is set again when an answer is
+  // swapped in, after the server read it), never before: the server's copy is still
+  // fresh until then, and an earlier refresh would only get the same rows again.
   function poll() {
     clearTimeout(pollTimer);
+    if (document.hidden) return; // visibilitychange starts it again
     pollTimer = setTimeout(() => {
-      if (!document.hidden && Date.now() - lastRefresh >= ttl - 250) refreshResults();
+      if (Date.now() - lastRefresh >= ttl) refreshResults();
       poll();
-    }, Math.max(1000, ttl - (Date.now() - lastRefresh)));
+    }, Math.max(1000, lastRefresh + ttl - Date.now() + 100));
   }
   function startPolling() {
     root.dataset.mode = "poll";
     poll();
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && Date.now() - lastRefresh >= ttl) refreshResults();
+      poll();
     });
   }
 
