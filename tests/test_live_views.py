@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from dashboard.calls.filters import CallFilter
+from dashboard.live import events
 from dashboard.live.matching import matches
 from dashboard.smsmobileapi.records import Call, CallKind
 from dashboard.webhooks import services
@@ -190,6 +191,7 @@ def test_the_stream_ends_when_the_share_is_removed_while_it_is_open(
     from types import SimpleNamespace
 
     from asgiref.sync import sync_to_async
+    from django.db import connections
 
     from dashboard.live.views import _events
 
@@ -204,10 +206,45 @@ def test_the_stream_ends_when_the_share_is_removed_while_it_is_open(
         started = time.monotonic()
         async with asyncio.timeout(10):
             sent += [chunk async for chunk in stream]
-        return sent, time.monotonic() - started
+        took = time.monotonic() - started
+        # The stream's reads ran on Django's database thread: its connection goes with it,
+        # or PostgreSQL cannot drop the test database at the end of the run.
+        await sync_to_async(connections.close_all)()
+        return sent, took
 
     # In a thread of its own: the browser tests' Playwright keeps a loop in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         sent, took = pool.submit(asyncio.run, watch()).result()
     assert took < 5  # ended at the next heartbeat, not after the stream's 30 s
     assert not any(chunk.startswith("data:") or "\ndata:" in chunk for chunk in sent[2:])
+
+
+def test_a_live_read_on_a_connection_the_database_dropped_reconnects(transactional_db):
+    """The live process lives outside the request cycle that gives Django its connection
+    hygiene: after a restart of the database its reads must reconnect, not fail forever."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import sync_to_async
+    from django.db import DatabaseError, connection, connections
+
+    from dashboard.live.database import live_read
+
+    def drop() -> None:  # what a restart of the database does, underneath Django
+        connection.ensure_connection()
+        connection.connection.close()
+
+    async def scenario() -> tuple[int, int]:
+        try:
+            stored = await live_read(events.latest_id)()
+            await sync_to_async(drop)()
+            with pytest.raises(DatabaseError):  # a plain read on it fails, and would again
+                await sync_to_async(events.latest_id)()
+            return stored, await live_read(events.latest_id)()
+        finally:
+            await sync_to_async(connections.close_all)()
+
+    # In a thread of its own: the browser tests' Playwright keeps a loop in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stored, again = pool.submit(asyncio.run, scenario()).result()
+    assert again == stored

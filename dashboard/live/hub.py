@@ -12,10 +12,10 @@ import asyncio
 import contextlib
 import logging
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from dashboard.live import events
+from dashboard.live.database import live_read
 
 logger = logging.getLogger("dashboard.live")
 CHANNEL = "calls-dashboard:live"
@@ -37,7 +37,7 @@ class Hub:
         self._ensure_running()
         if not self.streams:
             # Idle until now: start from what is stored, not from an old position.
-            self.last_id = await sync_to_async(events.latest_id)()
+            self.last_id = await live_read(events.latest_id)()
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)
         self.streams.setdefault(line_id, set()).add(queue)
         return queue
@@ -84,7 +84,7 @@ class Hub:
 
     async def _deliver(self) -> None:
         while True:
-            found = await sync_to_async(events.after)(self.last_id, line_ids=set(self.streams))
+            found = await live_read(events.after)(self.last_id, line_ids=set(self.streams))
             for event in found:
                 self.last_id = max(self.last_id, event["id"])
                 for queue in list(self.streams.get(event["line"], ())):

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from types import SimpleNamespace
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
@@ -27,6 +26,7 @@ from dashboard.followup.state import followups_for
 from dashboard.lines.access import line_view, may_still_see_line
 from dashboard.lines.models import Line
 from dashboard.live import events
+from dashboard.live.database import live_read
 from dashboard.live.hub import get_hub
 from dashboard.live.matching import matches
 from dashboard.smsmobileapi.records import CallKind
@@ -72,9 +72,9 @@ async def _events(request: HttpRequest, line_id: int, position: int | None) -> A
     queue = await hub.subscribe(line_id)  # before reading the backlog: nothing falls between
     try:
         yield f"retry: {RETRY_MS}\n\n"
-        sent = position if position is not None else await sync_to_async(events.latest_id)(line_id)
+        sent = position if position is not None else await live_read(events.latest_id)(line_id)
         if position is not None:
-            for event in await sync_to_async(events.resume)(line_id, position):
+            for event in await live_read(events.resume)(line_id, position):
                 sent = event["id"]
                 yield events.sse(event)
         ends = time.monotonic() + settings.LIVE_STREAM_MAX_SECONDS
@@ -87,7 +87,7 @@ async def _events(request: HttpRequest, line_id: int, position: int | None) -> A
             # Access can be removed while the stream is open (a share revoked): check again
             # before every event and on every heartbeat (one query), and end the stream when
             # it is gone; the browser's reconnection then gets the view's 404.
-            if not await sync_to_async(may_still_see_line)(request, line_id):
+            if not await live_read(may_still_see_line)(request, line_id):
                 return
             if event is None:
                 yield ": keep-alive\n\n"
