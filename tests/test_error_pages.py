@@ -61,14 +61,32 @@ def test_the_500_page_renders_without_a_request_or_the_database():
     assert 'href="/"' in html
 
 
-@pytest.mark.parametrize("name", ["403.html", "404.html", "500.html"])
+@override_settings(DEBUG=False)
+def test_a_form_without_its_csrf_token_gets_the_styled_page_and_changes_nothing(line, owner):
+    from django.test import Client
+
+    from dashboard.lines.models import Line
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = client.post(reverse("line-settings", kwargs={"line_id": line.pk}), {"label": "X"})
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "403_csrf.html" in _templates(response) and "base.html" in _templates(response)
+    assert "This form could not be sent" in html and "reload the page and try again" in html
+    assert "<style" not in html and " style=" not in html  # the strict CSP allows neither
+    assert f'href="{reverse("home")}"' in html
+    assert Line.objects.get(pk=line.pk).label == line.label
+
+
+@pytest.mark.parametrize("name", ["403.html", "403_csrf.html", "404.html", "500.html"])
 def test_error_pages_are_translated(name, settings):
     from django.utils import translation
 
     with translation.override("ja"):
         html = loader.get_template(name).render()
     assert "Page not found" not in html and "Access denied" not in html
-    assert "Something went wrong" not in html
+    assert "Something went wrong" not in html and "This form could not be sent" not in html
 
 
 def test_every_passing_provider_error_words_its_retry_the_same_way():
