@@ -358,6 +358,16 @@ class TeamMember:
         return calls_url(self.line, kind, q=self.random.choice(self.SEARCHES)), True
 
 
+_ERROR_BANNER = re.compile(rb"<[a-z]+\b[^>]*\bbanner-error\b[^>]*>")
+_HIDDEN = re.compile(rb"\shidden(?:[\s=>/]|$)")
+
+
+def shows_error_banner(body: bytes) -> bool:
+    """Whether a page shows an error banner: every full page carries the htmx error
+    banners, hidden until a request fails, which are not the page's news."""
+    return any(not _HIDDEN.search(tag.group()) for tag in _ERROR_BANNER.finditer(body))
+
+
 @dataclass
 class LoadResult:
     users: int
@@ -437,7 +447,7 @@ def drive(
                         errors += 1
                     else:
                         urls.append(url)
-                        if b"banner-error" in sample.body:
+                        if shows_error_banner(sample.body):
                             banners += 1
 
     threads = [threading.Thread(target=user, args=(n,), daemon=True) for n in range(users)]

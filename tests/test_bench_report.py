@@ -8,7 +8,14 @@ import re
 import pytest
 
 from bench.report import at_most, exactly, latency_summary, markdown_table, percentile
-from bench.run import SimulatedUser, calls_url, parse_args, to_markdown, verdicts
+from bench.run import (
+    SimulatedUser,
+    calls_url,
+    parse_args,
+    shows_error_banner,
+    to_markdown,
+    verdicts,
+)
 
 
 def test_percentiles_interpolate_between_closest_ranks():
@@ -343,3 +350,14 @@ def test_an_inbox_only_run_writes_its_own_files_and_a_whole_run_the_shared_ones(
     assert results_stem(parse_args(["--parts", "inbox"]).parts) == "inbox-results"
     assert results_stem(parse_args([]).parts) == "results"
     assert results_stem(parse_args(["--parts", "latency,inbox"]).parts) == "results"
+
+
+def test_only_a_shown_error_banner_counts_not_the_hidden_htmx_ones():
+    hidden = (
+        b'<p id="response-error" class="banner banner-error" role="alert" hidden>x</p>'
+        b'<p id="server-error" class="banner banner-error" role="alert" hidden>y</p>'
+    )
+    assert not shows_error_banner(hidden)
+    shown = hidden + b'<div class="banner banner-error" role="alert">SMSMobileAPI failed</div>'
+    assert shows_error_banner(shown)
+    assert not shows_error_banner(b'<div class="banner">fine</div>')
