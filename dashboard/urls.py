@@ -56,7 +56,6 @@ urlpatterns = [
     # The missed-call inbox: one row per caller (dashboard/inbox/).
     path("lines/<int:line_id>/inbox/", inbox_views.inbox, name="line-inbox"),
     path("lines/<int:line_id>/inbox/bulk/", inbox_views.bulk, name="line-inbox-bulk"),
-    path("lines/<int:line_id>/inbox/count/", inbox_views.open_count_json, name="line-inbox-count"),
     path("lines/<int:line_id>/inbox/export.csv", inbox_views.export_csv, name="line-inbox-export"),
     path(
         "lines/<int:line_id>/inbox/settings/",

@@ -80,6 +80,29 @@ def prepare(env: dict[str, str]) -> tuple[int, str]:
     return int(line_id), token
 
 
+ADD_LINE = """
+from django.contrib.auth.models import User
+from dashboard.lines.models import Line
+user = User.objects.get(username="olivia")
+if not Line.objects.filter(owner=user, label=%r).exists():
+    line = Line(owner=user, label=%r, default_region="BE")
+    line.set_api_key(%r)
+    line.save()
+"""
+
+
+def add_line(env: dict[str, str], label: str, key: str) -> None:
+    """Another line of olivia's (no webhook), e.g. so her pages show the line switcher."""
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", ADD_LINE % (label, label, key)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+
+
 @dataclass
 class Instance:
     url: str
@@ -161,6 +184,7 @@ class Stream:
         import threading
 
         self.events: list[dict] = []
+        self.counts: list[dict] = []
         self.lines: list[str] = []
         self.status: int | None = None
         self.headers: dict = {}
@@ -176,10 +200,17 @@ class Stream:
             ) as response:
                 self.status = response.status_code
                 self.headers = dict(response.headers)
+                name = ""
                 for line in response.iter_lines():
                     self.lines.append(line)
-                    if line.startswith("data: "):
-                        self.events.append(json.loads(line[6:]))
+                    if line.startswith("event: "):
+                        name = line[7:]
+                    elif line.startswith("data: "):
+                        # Calls in `events`; the line's open counts (no id) in `counts`.
+                        target = self.counts if name == "counts" else self.events
+                        target.append(json.loads(line[6:]))
+                    elif not line:
+                        name = ""
         except httpx.HTTPError:
             pass
 

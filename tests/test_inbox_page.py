@@ -623,14 +623,6 @@ def test_closing_a_caller_shows_on_every_one_of_its_missed_calls(owner_client, l
     assert len(handled) == 2
 
 
-def test_the_count_endpoint_answers_the_open_count_and_is_not_cached(owner_client, line, history):
-    with provider(history):
-        owner_client.get(inbox_url(line))
-        response = owner_client.get(reverse("line-inbox-count", kwargs={"line_id": line.pk}))
-    assert response.json() == {"line": line.pk, "open": 2}
-    assert response["Cache-Control"] == "private, no-store"
-
-
 def test_marking_every_missed_call_of_a_caller_closes_the_caller(owner_client, line, history, now):
     mark = reverse("followup-mark", kwargs={"line_id": line.pk})
     with provider(history):

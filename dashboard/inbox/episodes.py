@@ -24,6 +24,7 @@ from django.db.models import F
 
 from dashboard.calls.phone import number_key
 from dashboard.calls.reconcile import RECONCILE_WINDOW, Sighting, match
+from dashboard.inbox.counts import inbox_changed
 from dashboard.inbox.models import (
     NAME_MAX_LENGTH,
     Attempt,
@@ -114,6 +115,9 @@ def record_calls(
         if result.detected:
             # Closed callers show on the Missed tab's stored rows: those are out of date.
             missed_views_stale(line)
+        if result.opened or result.detected:
+            # A caller opened or closed: open pages of the line get the new count.
+            inbox_changed(line)
     return result
 
 

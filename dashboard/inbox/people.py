@@ -18,6 +18,7 @@ from django.db.transaction import on_commit
 from django.utils import timezone
 
 from dashboard.calls.cache import mark_views_stale
+from dashboard.inbox.counts import inbox_changed
 from dashboard.inbox.models import (
     CLOSED_STATUSES,
     CallerStatus,
@@ -192,6 +193,8 @@ def _change(
         )
         # The Missed tab's stored rows show the caller's state: they are out of date now.
         missed_views_stale(line)
+        # Other people's open pages of the line: their counts follow, once committed.
+        inbox_changed(line)
         audit.record(
             line,
             user,

@@ -18,7 +18,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
-    JsonResponse,
     QueryDict,
     StreamingHttpResponse,
 )
@@ -317,13 +316,3 @@ def target_settings(request: HttpRequest, line: Line) -> HttpResponse:
     else:
         form = TargetForm(initial=initial_form_values(line))
     return render(request, "inbox/settings.html", {"line": line, "form": form})
-
-
-@line_view()
-@require_safe
-def open_count_json(request: HttpRequest, line: Line) -> JsonResponse:
-    """{"line": id, "open": n}: what app.js fetches when a pushed call arrives, to put the
-    new count everywhere on the page (the same shape as the inbox-changed event)."""
-    response = JsonResponse({"line": line.pk, "open": open_count(line)})
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -2,11 +2,14 @@
 
 The stream's event id is the stored row's primary key: increasing, so `Last-Event-ID`
 says exactly what a reconnecting browser has seen, and resuming reads only later rows.
+The stream also sends a line's open count (`OpenCount`), which is not a stored event: it
+carries no id, so the browser's Last-Event-ID stays that of the last call it got.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from dashboard.webhooks.models import WebhookEvent
 
@@ -55,3 +58,16 @@ def payload(event: WebhookEvent) -> dict:
 def sse(event: dict) -> str:
     """One server-sent event (no newline can occur in the JSON)."""
     return f"id: {event['id']}\nevent: call\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
+
+
+@dataclass(frozen=True)
+class OpenCount:
+    """The line's open callers now (dashboard/inbox/counts.py says when it is sent)."""
+
+    line: int
+    open: int
+
+    def sse(self) -> str:
+        """`event: counts`, the data shaped as the inbox-changed event; no `id:` line."""
+        data = json.dumps({"line": self.line, "open": self.open})
+        return f"event: counts\ndata: {data}\n\n"

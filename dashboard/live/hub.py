@@ -4,6 +4,13 @@ once; without either it reads the database every LIVE_POLL_SECONDS. Either way t
 database is the source: a wake-up carries no event, so a lost message loses nothing.
 
 One read serves every stream in the process, so 200 open views cost what one does.
+
+Each round also hands the streams their line's open count when it changed (a teammate's
+claim or mark, callback detection: dashboard/inbox/counts.py): one cache read of the
+streamed lines' inbox generations, and one count query for the lines whose generation
+moved, or that the hub does not know yet. A new stream gets its line's count on the next
+round (the page may have been drawn before a change). Once per LIVE_HEARTBEAT_SECONDS
+every streamed line is counted again, so a bump lost to a cache outage only delays.
 """
 
 from __future__ import annotations
@@ -11,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from django.conf import settings
 
+from dashboard.inbox import counts
 from dashboard.live import events
 from dashboard.live.database import live_read
 
@@ -26,6 +35,11 @@ class Hub:
     def __init__(self) -> None:
         self.streams: dict[int, set[asyncio.Queue]] = {}
         self.last_id = 0
+        # Per streamed line: the inbox generation last read and the open count last sent.
+        self.generations: dict[int, object] = {}
+        self.open: dict[int, int] = {}
+        self._fresh: dict[int, set[asyncio.Queue]] = {}  # streams owed their line's count
+        self._recounted = 0.0
         self.loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -40,6 +54,7 @@ class Hub:
             self.last_id = await live_read(events.latest_id)()
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)
         self.streams.setdefault(line_id, set()).add(queue)
+        self._fresh.setdefault(line_id, set()).add(queue)
         return queue
 
     def unsubscribe(self, line_id: int, queue: asyncio.Queue) -> None:
@@ -48,6 +63,14 @@ class Hub:
             queues.discard(queue)
             if not queues:
                 del self.streams[line_id]
+                # Not streamed: nobody updates these meanwhile, so they cannot be trusted.
+                self.generations.pop(line_id, None)
+                self.open.pop(line_id, None)
+        fresh = self._fresh.get(line_id)
+        if fresh is not None:
+            fresh.discard(queue)
+            if not fresh:
+                del self._fresh[line_id]
 
     # Waking -------------------------------------------------------------------------
 
@@ -63,6 +86,7 @@ class Hub:
             # A server has one loop for its life; a new one (tests, a restarted worker)
             # means the old tasks and streams died with theirs.
             self.loop, self.streams, self._wake = loop, {}, asyncio.Event()
+            self.generations, self.open, self._fresh = {}, {}, {}
             self._task = self._redis_task = None
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="live-hub")
@@ -78,6 +102,7 @@ class Hub:
                 continue
             try:
                 await self._deliver()
+                await self._deliver_counts()
             except Exception:  # a database hiccup must not end the hub for every stream
                 logger.exception("live: reading new events failed; trying again")
                 await asyncio.sleep(settings.LIVE_POLL_SECONDS)
@@ -93,6 +118,33 @@ class Hub:
                     queue.put_nowait(event)
             if len(found) < 500:
                 return
+
+    async def _deliver_counts(self) -> None:
+        line_ids = set(self.streams)
+        fresh, self._fresh = self._fresh, {}
+        every = time.monotonic() - self._recounted >= settings.LIVE_HEARTBEAT_SECONDS
+        try:
+            now, found = await live_read(counts.changed_counts)(
+                line_ids, self.generations, every=every
+            )
+        except BaseException:
+            for line_id, queues in fresh.items():  # still owed: the next round tries again
+                self._fresh.setdefault(line_id, set()).update(queues)
+            raise
+        if every:
+            self._recounted = time.monotonic()
+        for line_id in line_ids & set(self.streams):  # a line may have lost its streams
+            self.generations[line_id] = now.get(line_id)
+            changed = line_id in found and found[line_id] != self.open.get(line_id)
+            if line_id in found:
+                self.open[line_id] = found[line_id]
+            if line_id not in self.open:
+                continue
+            streams = self.streams[line_id] if changed else fresh.get(line_id, set())
+            item = events.OpenCount(line_id, self.open[line_id])
+            for queue in list(streams & self.streams[line_id]):
+                if not queue.full():
+                    queue.put_nowait(item)
 
     async def _listen(self) -> None:
         """Wake on every message of the Redis channel; reconnect after a failure."""

@@ -61,7 +61,8 @@ def _position(request: HttpRequest) -> int | None:
 @line_view()
 @require_GET
 async def line_live(request: HttpRequest, line: Line) -> HttpResponse:
-    """Server-sent events, one per call stored for `line` from the browser's position on."""
+    """Server-sent events, one per call stored for `line` from the browser's position on,
+    and the line's open count whenever it changes (`event: counts`)."""
     if not isinstance(request, ASGIRequest):
         return _stream_response(iter([UNAVAILABLE]))
     return _stream_response(_events(request, line.pk, _position(request)))
@@ -91,6 +92,9 @@ async def _events(request: HttpRequest, line_id: int, position: int | None) -> A
                 return
             if event is None:
                 yield ": keep-alive\n\n"
+                continue
+            if isinstance(event, events.OpenCount):
+                yield event.sse()  # no id: the position stays the last call's
                 continue
             if event["id"] > sent:
                 sent = event["id"]

@@ -270,8 +270,9 @@
   });
 
   // Inbox: every answer to a change carries "inbox-changed" (HX-Trigger) with the line's
-  // new open count; every count on the page and the title's "(3)" follow it. Live
-  // updates from elsewhere (webhooks) can dispatch the same event on document.body.
+  // new open count; every count on the page and the title's "(3)" follow it. The live
+  // stream (live.js) dispatches the same event for everyone else's changes and for
+  // callers that pushed calls open or close.
   document.body.addEventListener("inbox-changed", function (event) {
     var detail = event.detail || {};
     if (detail.line === undefined || typeof detail.open !== "number") return;
@@ -285,22 +286,6 @@
       var title = document.title.replace(/^\(\d+\) /, "");
       document.title = (detail.open ? "(" + detail.open + ") " : "") + title;
     }
-  });
-  // A pushed call (live.js) may open or close a caller: ask for the count, and let the
-  // inbox-changed listener above put it everywhere.
-  document.body.addEventListener("live-call", function () {
-    var marker = document.querySelector("[data-title-count][data-count-url]");
-    if (!marker || !window.fetch) return;
-    fetch(marker.getAttribute("data-count-url"), { credentials: "same-origin" })
-      .then(function (response) {
-        return response.ok ? response.json() : null;
-      })
-      .then(function (detail) {
-        if (detail) document.body.dispatchEvent(new CustomEvent("inbox-changed", { detail: detail }));
-      })
-      .catch(function () {
-        // The next change or page load shows the count anyway.
-      });
   });
   // A change saved in the caller dialog: close it and reload the list as it is shown.
   document.body.addEventListener("inbox-saved", function () {

@@ -3,6 +3,8 @@
 // from the provider takes them over (same number within 2 minutes): never shown twice.
 // Lines without a webhook refresh the table once per cache TTL while the tab is visible.
 // On the inbox (callers, not calls) a pushed call makes the list be asked again instead.
+// The stream also sends the line's open count when anyone's change (or a pushed call)
+// moves it: every count on the page and the title follow (app.js), without a reload.
 // No inline code anywhere: the page's CSP allows only our own files.
 (function () {
   "use strict";
@@ -141,8 +143,6 @@
       if (!(await insertRow(event.id, entry))) markNewHere();
     }
     say(event);
-    // The inbox (app.js) recounts open callers: a missed call may be a new one.
-    document.body.dispatchEvent(new CustomEvent("live-call", { detail: { kind: event.kind } }));
     if (kind === "inbox") inboxChanged();
   }
 
@@ -275,6 +275,18 @@
       } catch (error) {
         // A malformed event is skipped; the next list read shows the call anyway.
       }
+    });
+    // A teammate's change (or callback detection) moved the line's open count: the same
+    // event as the answer to one's own change, so app.js puts it in every count and the
+    // title. Not a stored event: it has no id, and Last-Event-ID stays the last call's.
+    source.addEventListener("counts", (e) => {
+      let detail;
+      try {
+        detail = JSON.parse(e.data);
+      } catch (error) {
+        return; // the next change or page load shows the count anyway
+      }
+      document.body.dispatchEvent(new CustomEvent("inbox-changed", { detail }));
     });
     source.addEventListener("unavailable", () => {
       source.close();

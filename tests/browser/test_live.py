@@ -17,7 +17,7 @@ from dashboard.ops.local_cache import LocalCache
 from tests.browser.conftest import CSP_WATCH, marker_survived, set_marker, wait_settled
 from tests.conftest import SUPPORT_KEY
 from tests.fake_provider import T0, call, provider
-from tests.live_servers import base_env, post_delivery, prepare, running
+from tests.live_servers import add_line, base_env, post_delivery, prepare, running
 from tests.servers import serve_wsgi
 from tests.webhook_helpers import envelope
 
@@ -84,9 +84,14 @@ def set_hidden(page, hidden: bool) -> None:
 
 
 @pytest.fixture(scope="module")
-def dashboard(tmp_path_factory):
+def live_env(tmp_path_factory):
     folder = tmp_path_factory.mktemp("live-browser")
-    env = base_env(folder)
+    return folder, base_env(folder)
+
+
+@pytest.fixture(scope="module")
+def dashboard(live_env):
+    folder, env = live_env
     line_id, token = prepare(env)
     with running(env, folder / "processes.log", "--single-port") as instance:
         yield instance.url, line_id, token
@@ -233,6 +238,46 @@ def test_a_pushed_missed_call_from_a_new_caller_raises_the_open_count_and_the_ti
     expect(badge).to_have_text(str(before + 1))
     expect(badge).to_be_visible()
     expect(page).to_have_title(re.compile(rf"^\({before + 1}\) "))
+
+
+@pytest.fixture(scope="module")
+def second_line(live_env, dashboard):
+    """A second line of olivia's, so her pages show the line switcher and its badges."""
+    _folder, env = live_env
+    add_line(env, "Sales phone", "demo-sales")
+
+
+def test_a_teammates_mark_updates_the_other_pages_counts_and_title_without_a_reload(
+    open_page, dashboard, second_line
+):
+    url, line_id, token = dashboard
+    for name, number in (("Tara Teammate", "+32470550001"), ("Uma Untouched", "+32470550002")):
+        event = envelope("call.missed", number=number, name=name)
+        assert post_delivery(url, token, event).status_code == 202
+    # Two browsers, two sessions: the one watching the Missed tab, the one at the inbox.
+    watching = open_page(f"/lines/{line_id}/missed/")
+    inbox = open_page(f"/lines/{line_id}/inbox/?q=Tara")
+    tab = watching.locator(".tabs .tab-missed [data-open-count]")
+    switcher = watching.locator(f".line-switcher [data-open-count='{line_id}']")
+    expect(switcher).to_have_count(1)
+    before = int(tab.text_content() or "0")
+    assert before >= 2
+    expect(switcher).to_have_text(str(before))
+    expect(watching).to_have_title(re.compile(rf"^\({before}\) "))
+    set_marker(watching)
+
+    row = inbox.locator("#results tbody tr").filter(has_text="Tara Teammate")
+    row.locator("input[name=selected]").check()
+    inbox.get_by_label("With the selected").select_option("mark")
+    inbox.get_by_label("Mark as", exact=True).select_option("handled")
+    inbox.get_by_role("button", name="Apply to selected").click()
+    expect(inbox.locator("#results .messages")).to_contain_text("1 caller updated.")
+
+    # The other page hears of it through its stream: tab, switcher and title, no reload.
+    expect(tab).to_have_text(str(before - 1))
+    expect(switcher).to_have_text(str(before - 1))
+    expect(watching).to_have_title(re.compile(rf"^\({before - 1}\) "))
+    assert marker_survived(watching)
 
 
 def test_desktop_notifications_are_asked_for_by_the_button_never_on_load(open_page, dashboard):
