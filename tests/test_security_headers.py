@@ -149,6 +149,25 @@ def test_with_embedding_cookies_are_partitioned_for_browsers_that_block_third_pa
     assert logout.cookies["sessionid"].output().endswith("; Partitioned")
 
 
+def test_with_embedding_the_messages_and_browser_zone_cookies_are_partitioned_too(
+    client, owner, line, embedding
+):
+    # Safari in the portal's frame keeps no unpartitioned cookie: a "Saved" message
+    # would never show, and the browser's zone would be asked for on every page.
+    client.force_login(owner)
+    https = {"X-Forwarded-Proto": "https"}
+    saved = client.post(
+        reverse("line-settings", kwargs={"line_id": line.pk}),
+        {"label": "Support desk", "default_region": "BE"},
+        headers=https,
+    )
+    assert saved.cookies["messages"].output().endswith("; Partitioned")
+    zone = client.post(reverse("browser-time-zone"), {"time_zone": "Asia/Tokyo"}, headers=https)
+    assert zone.status_code == 204
+    (name,) = zone.cookies
+    assert zone.cookies[name].output().endswith("; Partitioned")
+
+
 def test_without_embedding_no_cookie_is_partitioned(client, owner):
     for cookie in login_and_get_cookies(client, owner).values():
         assert "Partitioned" not in cookie.output()

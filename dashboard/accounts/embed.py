@@ -55,9 +55,9 @@ def _partitioned(morsel: Morsel) -> Morsel:
 
 
 class PartitionedCookiesMiddleware:
-    """When embedding is allowed, the session, CSRF and language cookies (set or deleted)
-    also carry `Partitioned`. List it before SessionMiddleware: its response comes after
-    the session and CSRF middlewares have set theirs."""
+    """When embedding is allowed, every cookie the response sets or deletes (the session,
+    CSRF, language, messages and browser-zone ones: all ours) also carries `Partitioned`.
+    List it before SessionMiddleware: its response comes after theirs."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -65,12 +65,7 @@ class PartitionedCookiesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if settings.EMBED_ALLOWED_ORIGINS:
-            for name in (
-                settings.SESSION_COOKIE_NAME,
-                settings.CSRF_COOKIE_NAME,
-                settings.LANGUAGE_COOKIE_NAME,
-            ):
-                if name in response.cookies:
-                    # dict's own setter: SimpleCookie's would make a plain Morsel again.
-                    dict.__setitem__(response.cookies, name, _partitioned(response.cookies[name]))
+            for name, morsel in list(response.cookies.items()):
+                # dict's own setter: SimpleCookie's would make a plain Morsel again.
+                dict.__setitem__(response.cookies, name, _partitioned(morsel))
         return response
