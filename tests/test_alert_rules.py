@@ -208,6 +208,19 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 12, day, hour, minute, tzinfo=BRUSSELS)  # 4 Dec 2026 is a Friday
 
 
+def test_callers_announced_once_never_crowd_out_a_new_one(line, office_hours, monkeypatch):
+    monkeypatch.setattr(rules, "WAITING_MAX_EPISODES", 2)
+    r = rule(line, RuleKind.WAITING, wait_minutes=30, waiting_until="closed")
+    old = [open_episode(line, local(1, 10), number=f"+3247011111{i}") for i in range(2)]
+    assert {a.facts["episode"] for a in rules.evaluate_waiting(r, local(1, 12))} == {
+        e.pk for e in old
+    }
+    Episode.objects.filter(pk__in=[e.pk for e in old]).update(owner=line.owner)  # claimed, open
+    new = open_episode(line, local(2, 10), number="+32470222222")
+    alerts = rules.evaluate_waiting(r, local(2, 12))
+    assert [a.facts["episode"] for a in alerts] == [new.pk]
+
+
 def test_waiting_counts_business_minutes_only_and_fires_once_per_episode(line, office_hours):
     r = rule(line, RuleKind.WAITING, wait_minutes=30, notify_members=True)
     episode = open_episode(line, local(4, 16, 50))  # Friday, ten minutes before closing

@@ -17,6 +17,8 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from dashboard.alerts import delivery
@@ -279,7 +281,18 @@ def find_waiting(rule: AlertRule, now: datetime) -> list[Finding]:
     sends an alert of the same episode and slot twice."""
     schedule = business_schedule(rule.line)
     findings = []
-    episodes = waiting_episodes(rule, now)
+    # Business minutes never outrun the clock's: a caller younger than N is not due yet.
+    episodes = waiting_episodes(rule, now).filter(
+        first_attempt_at__lte=now - timedelta(minutes=rule.wait_minutes or 0)
+    )
+    if not rule.repeat_minutes:
+        # Announced once and never again: out of the way, or the oldest callers left open
+        # would fill the page below for good and a new caller would never be announced.
+        alerted = Alert.objects.filter(
+            rule=rule,
+            key=Concat(Value("waiting:"), Cast(OuterRef("pk"), CharField()), Value(":0")),
+        )
+        episodes = episodes.exclude(Exists(alerted))
     for episode in episodes.order_by("first_attempt_at")[:WAITING_MAX_EPISODES]:
         waited = business_minutes_between(schedule, episode.first_attempt_at, now)
         slot = waiting_slot(rule, waited)
