@@ -253,6 +253,10 @@ def test_a_waiting_rule_counts_until_claimed_unless_told_until_closed(owner_clie
     owner_client.post(url, {**fields, "rule": rule.pk, "waiting_until": "closed"})
     rule.refresh_from_db()
     assert rule.waiting_until == "closed"
+    # An edit that leaves the field out (an older page, a script) keeps it too.
+    owner_client.post(url, {**fields, "rule": rule.pk})
+    rule.refresh_from_db()
+    assert rule.waiting_until == "closed"
     # Back to the default.
     owner_client.post(url, {**fields, "rule": rule.pk, "waiting_until": "claimed"})
     rule.refresh_from_db()

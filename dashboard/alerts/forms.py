@@ -101,7 +101,12 @@ class RuleForm(forms.ModelForm):
         self.fields["waiting_until"].required = False
 
     def clean_waiting_until(self) -> str:
-        return self.cleaned_data.get("waiting_until") or WaitingUntil.CLAIMED
+        # Left out (another kind's form, an older page): what the rule had, else the default.
+        return (
+            self.cleaned_data.get("waiting_until")
+            or self.instance.waiting_until
+            or WaitingUntil.CLAIMED
+        )
 
     def clean_time_zone(self) -> str:
         name = self.cleaned_data["time_zone"].strip()
