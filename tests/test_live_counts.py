@@ -107,6 +107,10 @@ def test_only_lines_whose_generation_moved_are_counted_in_one_query(
     with CaptureQueriesContext(connection) as queries:
         assert counts.changed_counts(ids, seen, every=True)[1] == {line.pk: 2, other.pk: 0}
     assert len(queries) == 1
+    # A line with a new stream is counted now though its generation stayed (a cache
+    # outage moves none): its page must not get a count kept from before.
+    open_callers(line, "+32470333333")
+    assert counts.changed_counts(ids, seen, also={line.pk})[1] == {line.pk: 3}
 
 
 # The stream ---------------------------------------------------------------------------

@@ -57,15 +57,22 @@ def generations(line_ids: Iterable[int]) -> dict[int, object]:
 
 
 def changed_counts(
-    line_ids: Iterable[int], seen: dict[int, object], *, every: bool = False
+    line_ids: Iterable[int],
+    seen: dict[int, object],
+    *,
+    every: bool = False,
+    also: Iterable[int] = (),
 ) -> tuple[dict[int, object], dict[int, int]]:
     """(the lines' generations now, the open counts of those whose generation differs
-    from `seen` or that `seen` lacks; of all of them with `every`), one query at most.
+    from `seen` or that `seen` lacks, or that are in `also`; of all of them with
+    `every`), one query at most. `also`: lines with a new stream, which must get a count
+    read now, not one kept from before (while the cache is down no generation moves).
 
     The generations are read before counting: a change committed in between bumps its
     generation after this read, so the next call counts that line again."""
     now = generations(line_ids)
-    due = [i for i, g in now.items() if every or i not in seen or seen[i] != g]
+    also = set(also)
+    due = [i for i, g in now.items() if every or i in also or i not in seen or seen[i] != g]
     if not due:
         return now, {}
     counts = open_counts(due)

@@ -124,8 +124,9 @@ class Hub:
         fresh, self._fresh = self._fresh, {}
         every = time.monotonic() - self._recounted >= settings.LIVE_HEARTBEAT_SECONDS
         try:
+            # A copy: streams may leave (and their line's entry go) while this reads.
             now, found = await live_read(counts.changed_counts)(
-                line_ids, self.generations, every=every
+                line_ids, dict(self.generations), every=every, also=set(fresh)
             )
         except BaseException:
             for line_id, queues in fresh.items():  # still owed: the next round tries again
