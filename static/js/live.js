@@ -286,7 +286,13 @@
       } catch (error) {
         return; // the next change or page load shows the count anyway
       }
+      // Whether the page showed another count: then someone else changed the list (one's
+      // own change brought its count already, with its own answer).
+      const shown = document.querySelector(`[data-open-count="${detail.line}"]`);
+      const moved = !shown || shown.textContent.trim() !== String(detail.open);
       document.body.dispatchEvent(new CustomEvent("inbox-changed", { detail }));
+      // An open inbox lists the callers themselves: asked again as it is shown.
+      if (kind === "inbox" && moved) inboxChanged();
     });
     source.addEventListener("unavailable", () => {
       source.close();

@@ -280,6 +280,31 @@ def test_a_teammates_mark_updates_the_other_pages_counts_and_title_without_a_rel
     assert marker_survived(watching)
 
 
+def test_a_teammates_mark_takes_the_caller_off_the_other_open_inbox_without_a_reload(
+    open_page, dashboard
+):
+    url, line_id, token = dashboard
+    event = envelope("call.missed", number="+32470550011", name="Vera Visible")
+    assert post_delivery(url, token, event).status_code == 202
+    mine = open_page(f"/lines/{line_id}/inbox/?q=Vera")
+    theirs = open_page(f"/lines/{line_id}/inbox/?q=Vera")
+    on_theirs = theirs.locator("#results tbody tr").filter(has_text="Vera Visible")
+    expect(on_theirs).to_have_count(1)
+    set_marker(theirs)
+
+    row = mine.locator("#results tbody tr").filter(has_text="Vera Visible")
+    row.locator("input[name=selected]").check()
+    mine.get_by_label("With the selected").select_option("mark")
+    mine.get_by_label("Mark as", exact=True).select_option("handled")
+    mine.get_by_role("button", name="Apply to selected").click()
+    expect(mine.locator("#results .messages")).to_contain_text("1 caller updated.")
+
+    # The other inbox (open callers only) lists it no more, keeping its filters; no reload.
+    expect(on_theirs).to_have_count(0)
+    expect(theirs.locator("input[name=q]")).to_have_value("Vera")
+    assert marker_survived(theirs)
+
+
 def test_desktop_notifications_are_asked_for_by_the_button_never_on_load(open_page, dashboard):
     url, line_id, token = dashboard
     page = open_page(f"/lines/{line_id}/missed/", init_script=NOTIFICATION_SPY)
