@@ -40,8 +40,7 @@ from dashboard.lines.access import line_view
 from dashboard.lines.audit import record_line_access
 from dashboard.lines.models import Line
 from dashboard.reports.export import filename as export_filename
-from dashboard.reports.export import variant_for
-from dashboard.reports.views import unknown_format
+from dashboard.reports.export import unknown_format, variant_for
 from dashboard.smsmobileapi.records import CallKind
 
 CHANGED_EVENT = "inbox-changed"

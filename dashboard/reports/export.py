@@ -37,6 +37,7 @@ from datetime import date
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.text import slugify
@@ -104,6 +105,14 @@ def variant_for(value: str | None) -> Variant | None:
     """`?format=` of an export link: absent is the spreadsheet-safe default; an unknown
     value is None (the view refuses it in plain words)."""
     return SPREADSHEET if not value else VARIANTS.get(value)
+
+
+def unknown_format() -> HttpResponse:
+    """The 400 of an export link with a `format` the dashboard does not make."""
+    return HttpResponseBadRequest(
+        _("This export format is not one the dashboard makes. Use the links above the table."),
+        content_type="text/plain; charset=utf-8",
+    )
 
 
 # The follow-up states of a chunk of calls (a `FollowUps`: `.for_call(call)`), what the

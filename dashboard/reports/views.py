@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from itertools import chain
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -102,7 +102,7 @@ def export_csv(request: HttpRequest, line: Line, kind: CallKind) -> HttpResponse
     the missed tab's export carries its follow-up columns, as the table does."""
     variant = export.variant_for(request.GET.get("format"))
     if variant is None:
-        return unknown_format()
+        return export.unknown_format()
     record_line_access(request, line, f"export:{kind}")  # a download is a read, and a big one
     call_filter = CallFilterForm(request.GET, region=line.default_region).to_filter()
     # Page and page size do not matter: the export walks every page from the first.
@@ -119,7 +119,7 @@ def export_timeline_csv(request: HttpRequest, line: Line) -> HttpResponse:
     pages, with the follow-up of its missed calls, streamed."""
     variant = export.variant_for(request.GET.get("format"))
     if variant is None:
-        return unknown_format()
+        return export.unknown_format()
     record_line_access(request, line, "export:all")
     call_filter = CallFilterForm(request.GET, region=line.default_region).to_filter()
     reader = TimelineReader(line, call_filter, request.time_zone, settings.EXPORT_MAX_ROWS)
@@ -130,14 +130,6 @@ def export_timeline_csv(request: HttpRequest, line: Line) -> HttpResponse:
 def _followup_lookup(line: Line):
     later = later_contacts(line)
     return functools.partial(followups_for, line, later=later)
-
-
-def unknown_format() -> HttpResponse:
-    """The 400 of an export link with a `format` the dashboard does not make."""
-    return HttpResponseBadRequest(
-        _("This export format is not one the dashboard makes. Use the links above the table."),
-        content_type="text/plain; charset=utf-8",
-    )
 
 
 def _stream(request, line, reader, call_filter, kind, name, variant, followups) -> HttpResponse:
